@@ -71,7 +71,7 @@ def image_grid(
             style.update(vmin=0, vmax=1)
         ax.imshow(arr, **style)
         if titles is not None and i < len(titles):
-            ax.set_title(titles[i], fontsize=10, color=title_colors[i] if title_colors else None)
+            ax.set_title(titles[i], fontsize=10, color=title_colors[i] if title_colors else "black")
     if suptitle:
         fig.suptitle(suptitle, fontsize=13)
     return fig
