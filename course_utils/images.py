@@ -60,13 +60,12 @@ def sample_image_path(name: str) -> Path:
 
 def _to_8bit(img: Image.Image) -> Image.Image:
     """Scale 16-bit, 32-bit integer and float images to 8 bits, keeping their contrast."""
-    arr = np.asarray(img)
-    if arr.dtype == np.uint8:
-        return img
-    arr = arr.astype(np.float64)
-    if np.issubdtype(np.asarray(img).dtype, np.floating):
+    arr = np.asarray(img).astype(np.float64)
+    if img.mode.startswith("I;16"):
+        top = 65535.0  # the mode tells the bit depth
+    elif img.mode == "F":
         top = 1.0 if arr.max() <= 1.0 else arr.max()
-    else:
+    else:  # "I": 32-bit integers, which 16-bit PNGs also open as; guess the depth from the values
         top = 65535.0 if arr.max() > 255 else 255.0
     return Image.fromarray(np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8))
 
@@ -74,10 +73,12 @@ def _to_8bit(img: Image.Image) -> Image.Image:
 def _to_rgb(img: Image.Image) -> Image.Image:
     """Convert any PIL mode to RGB; transparent pixels become white (as they look in a viewer)."""
     img = ImageOps.exif_transpose(img)  # phone photos store their rotation in EXIF
+    keyed = "transparency" in img.info  # palette or colour-key transparency (PNG tRNS, GIF)
     if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
         img = _to_8bit(img)
-    if img.mode == "P":
-        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+        keyed = False  # a 16-bit colour key no longer matches after scaling
+    if keyed and img.mode in ("P", "L", "RGB"):
+        img = img.convert("RGBA")
     if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
         rgba = img.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))

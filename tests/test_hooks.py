@@ -381,3 +381,13 @@ def test_block_yields_the_model():
     model = hand_model()
     with relu_gradient_rule(model, "deconvnet") as inside:
         assert inside is model
+
+
+def test_capture_works_inside_a_rule_block():
+    """Notebooks capture ReLU outputs while a rule is active: both must work together."""
+    model = hand_model()
+    with relu_gradient_rule(model, "guided"), capture_activations(model, "1") as acts:
+        grad = input_gradient(model, HAND_X)
+    torch.testing.assert_close(acts["1"], torch.tensor([[1.0, 2.0, 0.0, 0.0]]), rtol=0, atol=0)  # relu(z)
+    torch.testing.assert_close(grad, HAND_GRADIENTS["guided"], rtol=0, atol=0)
+    assert no_forward_hooks(model) and no_patched_forward(model)

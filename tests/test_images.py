@@ -89,7 +89,6 @@ def test_palette_png_transparent_index_becomes_white(tmp_path):
     assert [tuple(p) for p in px[0]] == [(255, 255, 255), (255, 0, 0), (0, 0, 255)]
 
 
-@pytest.mark.xfail(strict=True, reason="bug in images._to_rgb: a PNG tRNS colour key (RGB/L mode) is ignored")
 def test_colour_keyed_rgb_png_transparent_colour_becomes_white(tmp_path):
     img = Image.new("RGB", (2, 1), (10, 20, 30))
     img.putpixel((1, 0), (200, 0, 0))
@@ -106,6 +105,14 @@ def test_16bit_grayscale_png_is_scaled_to_8_bits_keeping_contrast(tmp_path):
     np.testing.assert_allclose(px[0, :, 0], values[0] / 65535 * 255, atol=1)  # 0, ~64, ~128, 255
     assert tuple(px[0, 3]) == (255, 255, 255)
     assert tuple(px[0, 2]) in {(127, 127, 127), (128, 128, 128)}
+
+
+def test_dark_16bit_png_is_not_stretched_to_full_range(tmp_path):
+    """Scaling is by the 16-bit range, not by the image's own maximum."""
+    values = np.array([[0, 4096, 32768]], dtype=np.uint16)
+    Image.fromarray(values).save(tmp_path / "dark.png")
+    px = pixels(load_image(tmp_path / "dark.png"))
+    np.testing.assert_allclose(px[0, :, 1], values[0] / 65535 * 255, atol=1)  # 0, ~16, ~128
 
 
 def test_one_pixel_image_loads(tmp_path):
@@ -202,7 +209,7 @@ def test_preprocess_of_constant_gray_gives_the_hand_computed_value():
 def test_preprocess_resizes_and_centre_crops_like_torchvision():
     """Shorter side to 224 (antialiased bilinear), then the centre square: torchvision's
     Resize(224) + CenterCrop(224) on the same pixels is the reference."""
-    img = noise_image(300, 200)  # 200 -> 224 makes the long side exactly 336
+    img = noise_image(600, 400)  # 400 -> 224 (a shrink, where antialiasing matters); long side exactly 336
     pixels01 = torch.from_numpy(np.asarray(img, dtype=np.float32) / 255).permute(2, 0, 1)
     reference = TF.center_crop(TF.resize(pixels01, 224, antialias=True), 224)
     roundtrip = deprocess(preprocess(img))

@@ -189,3 +189,9 @@ def test_images_with_predictions_puts_bars_under_each_image():
     assert [ax.get_title() for ax in top] == ["cat", "dog"]
     assert [len(ax.patches) for ax in bottom] == [3, 2]
     fig.canvas.draw()
+
+
+def test_image_grid_title_colors_colour_each_title():
+    fig = image_grid([np.zeros((2, 2))] * 2, titles=["right", "wrong"], title_colors=["green", "red"])
+    colours = [ax.title.get_color() for ax in image_axes(fig)]
+    assert colours == ["green", "red"]
