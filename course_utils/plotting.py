@@ -165,3 +165,23 @@ def compact_notebook_figures(quality: int = 90) -> None:
     from matplotlib_inline.backend_inline import set_matplotlib_formats
 
     set_matplotlib_formats("jpeg", pil_kwargs={"quality": quality}, bbox_inches="tight")
+
+
+def class_scatter(xy, labels, class_names: Sequence[str], ax=None, title: str | None = None,
+                  size: float = 6.0) -> Figure:
+    """Scatter 2-D points ``xy`` (N,2) coloured by integer ``labels`` (N,), with a legend of ``class_names``."""
+    xy, labels = np.asarray(xy), np.asarray(labels)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 6), constrained_layout=True)
+    else:
+        fig = ax.figure
+    colors = plt.get_cmap("tab10")
+    for c, name in enumerate(class_names):
+        pick = labels == c
+        ax.scatter(xy[pick, 0], xy[pick, 1], s=size, color=colors(c % 10), label=name, alpha=0.8, linewidths=0)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.legend(markerscale=3, fontsize=9, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    if title:
+        ax.set_title(title)
+    return fig

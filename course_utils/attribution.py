@@ -1,0 +1,319 @@
+"""Saliency maps: which input pixels does a class score depend on? Taught in notebook 06.
+
+Every method here is a gradient of one class score ``model(x)[n, target[n]]`` with respect to
+the input, computed in a different way:
+
+- ``gradient``: the plain gradient (Simonyan et al. 2014);
+- ``deconvnet`` and ``guided_backprop``: the gradient with each ReLU's backward rule changed
+  (Zeiler & Fergus 2014; Springenberg et al. 2015), via ``hooks.relu_gradient_rule``;
+- ``smoothgrad``: the gradient averaged over noisy copies of the input (Smilkov et al. 2017);
+- ``integrated_gradients``: (x - baseline) times the gradient averaged along the straight
+  path from the baseline to x (Sundararajan et al. 2017);
+- ``grad_cam``: a layer's activations weighted by their spatially averaged gradients
+  (Selvaraju et al. 2017), and ``guided_grad_cam``, its product with guided backprop.
+
+Numerics equal Captum's ``Saliency(abs=False)``, ``Deconvolution``, ``GuidedBackprop``,
+``NoiseTunnel(Saliency)`` (smoothgrad), ``IntegratedGradients``, ``LayerGradCam(relu_attributions=True)``
+and ``GuidedGradCam`` (see tests/test_attribution.py). Two differences: Captum's guided
+backprop/deconvnet only change ``nn.ReLU``; ours also change ``nn.ReLU6`` (EfficientNet-Lite0),
+whose guided rule passes a positive gradient where 0 < input < 6. And our "riemann_trapezoid"
+integration is the textbook rule (weights sum to 1); Captum's weights sum to (n-1)/n.
+(Sums over many path points depend slightly on the chunking, since some conv kernels round
+differently per batch size: compare with Captum at equal chunks.)
+
+Every function takes the device from the model, runs it in eval mode with frozen parameters,
+restores each module's train/eval mode and each parameter's ``requires_grad`` afterwards,
+removes its hooks also when an exception is raised, and never leaves ``.grad`` on ``x``.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from contextlib import contextmanager
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .hooks import get_layer, relu_gradient_rule
+
+Target = int | Sequence[int] | torch.Tensor
+
+
+# --------------------------------------------------------------------------- shared plumbing
+def model_device(model: nn.Module) -> torch.device:
+    """Return the device of the model's first parameter or buffer (CPU for a model without any)."""
+    for tensor in itertools.chain(model.parameters(), model.buffers()):
+        return tensor.device
+    return torch.device("cpu")
+
+
+@contextmanager
+def frozen_eval(model: nn.Module) -> Iterator[torch.device]:
+    """Run the block with ``model`` in eval mode and its parameters frozen; restore both after it. Yields the device."""
+    modes = [(m, m.training) for m in model.modules()]
+    flags = [(p, p.requires_grad) for p in model.parameters()]
+    try:
+        for m, _ in modes:
+            m.training = False  # eval mode: dropout and batch statistics would make maps random
+        for p, flag in flags:
+            if flag:
+                p.requires_grad_(False)  # only the input needs a gradient: less memory, no .grad on weights
+        yield model_device(model)
+    finally:
+        for p, flag in flags:
+            if flag:
+                p.requires_grad_(True)
+        for m, mode in modes:
+            m.training = mode
+
+
+def resolve_targets(target: Target, n: int, num_classes: int | None = None) -> torch.Tensor:
+    """Turn an int, a list or a tensor of class indices into a ``(n,)`` long tensor (range-checked if ``num_classes``)."""
+    if isinstance(target, torch.Tensor):
+        t = target.detach().to("cpu", torch.long).flatten()
+    elif isinstance(target, (int, np.integer)):
+        t = torch.tensor([int(target)])
+    elif isinstance(target, Sequence) and not isinstance(target, str):
+        t = torch.tensor([int(v) for v in target], dtype=torch.long)
+    else:
+        raise ValueError(f"target must be a class index (int), a list or a tensor of them, not {type(target).__name__}")
+    if t.numel() == 1:
+        t = t.expand(n)
+    if t.numel() != n:
+        raise ValueError(f"got {t.numel()} targets for a batch of {n} images; give one class index or one per image")
+    if (t < 0).any():
+        raise ValueError(f"target class {int(t[t < 0][0])} is out of range: class indices start at 0")
+    if num_classes is not None and (t >= num_classes).any():
+        bad = int(t[t >= num_classes][0])
+        raise ValueError(f"target class {bad} is out of range: the model has {num_classes} classes (0..{num_classes - 1})")
+    return t.clone()
+
+
+def _check_input(x: torch.Tensor) -> None:
+    if not isinstance(x, torch.Tensor) or x.dim() != 4:
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"x must be a batch of images (N,C,H,W), got {shape}; add a batch dimension with x[None]")
+
+
+def _class_scores(logits: torch.Tensor, target: Target) -> torch.Tensor:
+    """Return ``logits[n, target[n]]`` for each row n, as an ``(N,)`` tensor."""
+    t = resolve_targets(target, logits.shape[0], logits.shape[1]).to(logits.device)
+    return logits.gather(1, t[:, None])[:, 0]
+
+
+def _input_gradient(model: nn.Module, x: torch.Tensor, target: Target) -> torch.Tensor:
+    """Return d sum_n model(x)[n, target[n]] / dx on a fresh leaf copy of x (x itself gets no .grad)."""
+    leaf = x.detach().clone().requires_grad_(True)
+    scores = _class_scores(model(leaf.clone()), target)  # the clone lets a first in-place ReLU modify its input
+    (grad,) = torch.autograd.grad(scores.sum(), leaf)  # images are independent in eval mode
+    return grad
+
+
+def _progress(total: int, show: bool | None, desc: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, leave=False, disable=not (total >= 4 if show is None else show))
+
+
+# --------------------------------------------------------------------------- the ReLU-rule family
+def gradient(model: nn.Module, x: torch.Tensor, target: Target) -> torch.Tensor:
+    """Return the input gradient of the target score, ``(N,C,H,W)`` like x (Captum ``Saliency(abs=False)``)."""
+    _check_input(x)
+    with frozen_eval(model) as dev:
+        return _input_gradient(model, x.to(dev), target)
+
+
+def deconvnet(model: nn.Module, x: torch.Tensor, target: Target) -> torch.Tensor:
+    """Return the deconvnet map: ReLUs pass back only positive gradients, ``(N,C,H,W)`` (Captum ``Deconvolution``)."""
+    _check_input(x)
+    with frozen_eval(model) as dev, relu_gradient_rule(model, "deconvnet"):
+        return _input_gradient(model, x.to(dev), target)
+
+
+def guided_backprop(model: nn.Module, x: torch.Tensor, target: Target) -> torch.Tensor:
+    """Return guided backprop: ReLUs pass back positive gradients where their input was positive, ``(N,C,H,W)``."""
+    _check_input(x)
+    with frozen_eval(model) as dev, relu_gradient_rule(model, "guided"):
+        return _input_gradient(model, x.to(dev), target)
+
+
+# --------------------------------------------------------------------------- averaged gradients
+def smoothgrad(model: nn.Module, x: torch.Tensor, target: Target, samples: int = 25, noise_level: float = 0.15,
+               batch_size: int = 16, generator: torch.Generator | None = None,
+               progress: bool | None = None) -> torch.Tensor:
+    """Return the gradient averaged over ``samples`` noisy copies of x, ``(N,C,H,W)``.
+
+    The noise is Gaussian with std ``noise_level * (max - min)`` of each image (Smilkov et al.
+    use 10-20 %). Noisy copies go through the model ``batch_size`` at a time, drawn (image-major)
+    from ``generator`` or, if None, from torch's global generator on the model's device -- the
+    same draws as Captum's ``NoiseTunnel(Saliency).attribute(nt_type="smoothgrad",
+    nt_samples_batch_size=batch_size)`` after the same ``torch.manual_seed``.
+    """
+    _check_input(x)
+    if samples < 1 or batch_size < 1:
+        raise ValueError(f"samples and batch_size must be >= 1, got {samples} and {batch_size}")
+    n = x.shape[0]
+    with frozen_eval(model) as dev:
+        x = x.detach().to(dev)
+        targets = resolve_targets(target, n)  # the class range is checked against the logits later
+        sigma = noise_level * (x.flatten(1).amax(1) - x.flatten(1).amin(1))  # (N,)
+        total = torch.zeros_like(x)
+        bar = _progress(math.ceil(samples / batch_size), progress, "smoothgrad")
+        with bar:
+            for start in range(0, samples, batch_size):
+                k = min(batch_size, samples - start)
+                shape = (n * k, *x.shape[1:])
+                if generator is None:
+                    noise = torch.randn(shape, device=dev)
+                else:
+                    noise = torch.randn(shape, generator=generator, device=generator.device).to(dev)
+                noisy = x.repeat_interleave(k, 0) + noise * sigma.repeat_interleave(k).view(-1, 1, 1, 1)
+                t = targets.repeat_interleave(k)
+                total += _input_gradient(model, noisy, t).view(n, k, *x.shape[1:]).sum(1)
+                bar.update()
+        return total / samples
+
+
+def path_nodes(steps: int, method: str = "gausslegendre") -> tuple[list[float], list[float]]:
+    """Return (alphas, weights) to integrate over [0, 1] with ``steps`` points: Gauss-Legendre or trapezoid rule."""
+    if steps < 2:
+        raise ValueError(f"integrated gradients needs at least 2 steps, got {steps}")
+    if method == "gausslegendre":
+        nodes, weights = np.polynomial.legendre.leggauss(steps)  # on [-1, 1]
+        return (0.5 * (nodes + 1)).tolist(), (0.5 * weights).tolist()
+    if method == "riemann_trapezoid":
+        h = 1.0 / (steps - 1)
+        return torch.linspace(0, 1, steps).tolist(), [h / 2] + [h] * (steps - 2) + [h / 2]
+    raise ValueError(f"unknown integration method {method!r}; choose 'gausslegendre' (Captum's default) or 'riemann_trapezoid'")
+
+
+def integrated_gradients(model: nn.Module, x: torch.Tensor, target: Target, baseline: torch.Tensor | float = 0.0,
+                         steps: int = 50, method: str = "gausslegendre", batch_size: int = 16,
+                         progress: bool | None = None) -> torch.Tensor:
+    """Return (x - baseline) * the path-averaged gradient from baseline to x, ``(N,C,H,W)``.
+
+    The path integral uses ``steps`` points of ``method`` ("gausslegendre", Captum's default,
+    or the textbook "riemann_trapezoid" = Captum's * n/(n-1)), ``batch_size`` path points at a time. ``baseline`` is a number
+    or a tensor broadcastable to x; 0.0 is the mean image for ImageNet-normalized input.
+    The attributions over pixels sum to about model(x) - model(baseline) for the target.
+    """
+    _check_input(x)
+    alphas, weights = path_nodes(steps, method)
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    n = x.shape[0]
+    with frozen_eval(model) as dev:
+        x = x.detach().to(dev)
+        base = torch.as_tensor(baseline, dtype=x.dtype, device=dev).expand_as(x)
+        targets = resolve_targets(target, n)  # the class range is checked against the logits later
+        total = torch.zeros_like(x)
+        bar = _progress(math.ceil(steps / batch_size), progress, "integrated gradients")
+        with bar:
+            for start in range(0, steps, batch_size):
+                a, w = alphas[start:start + batch_size], weights[start:start + batch_size]
+                path = torch.cat([base + alpha * (x - base) for alpha in a])  # step-major: (k*N, C, H, W)
+                grads = _input_gradient(model, path, targets.repeat(len(a))).view(len(a), n, *x.shape[1:])
+                total += (grads * torch.tensor(w, device=dev).view(-1, 1, 1, 1, 1)).sum(0)
+                bar.update()
+        return total * (x - base)
+
+
+# --------------------------------------------------------------------------- class activation maps
+def grad_cam(model: nn.Module, x: torch.Tensor, target: Target, layer: str) -> torch.Tensor:
+    """Return Grad-CAM at ``layer``: ReLU(sum_c mean_hw(dscore/dA_c) * A_c), ``(N,h,w)`` at the layer's resolution.
+
+    Equals Captum ``LayerGradCam(model, layer).attribute(x, target, relu_attributions=True)[:, 0]``.
+    Upsample it with ``upsample_map`` to lay it over the image.
+    """
+    _check_input(x)
+    module = get_layer(model, layer)
+    store: dict[str, torch.Tensor] = {}
+
+    def keep_output(_module, _inputs, output):
+        if not isinstance(output, torch.Tensor) or output.dim() != 4:
+            raise ValueError(f"layer {layer!r} must output a (N,C,h,w) feature map for Grad-CAM")
+        store["act"] = output
+        return output.clone()  # a later in-place op (ResNet's ReLU(inplace=True), +=) must not change what we keep
+
+    with frozen_eval(model) as dev:
+        leaf = x.detach().to(dev).clone().requires_grad_(True)  # gives the layer's output a graph
+        handle = module.register_forward_hook(keep_output)
+        try:
+            logits = model(leaf.clone())  # the clone lets a first in-place ReLU modify its input
+        finally:
+            handle.remove()
+        act = store["act"]
+        (grads,) = torch.autograd.grad(_class_scores(logits, target).sum(), act)
+        weights = grads.mean(dim=(2, 3), keepdim=True)  # one weight per channel
+        return F.relu((weights * act).sum(dim=1)).detach()
+
+
+def upsample_map(cam: torch.Tensor, size: tuple[int, int], mode: str = "bilinear") -> torch.Tensor:
+    """Resize ``(N,h,w)`` maps to ``(N,H,W)`` = ``size`` ("nearest" is what Captum's GuidedGradCam uses)."""
+    extra = {"align_corners": False} if mode in ("bilinear", "bicubic") else {}
+    return F.interpolate(cam[:, None], size=tuple(size), mode=mode, **extra)[:, 0]
+
+
+def guided_grad_cam(model: nn.Module, x: torch.Tensor, target: Target, layer: str,
+                    interpolate: str = "nearest") -> torch.Tensor:
+    """Return guided backprop times the upsampled Grad-CAM map, ``(N,C,H,W)`` (Captum ``GuidedGradCam``)."""
+    cam = upsample_map(grad_cam(model, x, target, layer), x.shape[2:], interpolate)
+    return guided_backprop(model, x, target) * cam[:, None]
+
+
+METHODS = ("gradient", "deconvnet", "guided_backprop", "smoothgrad", "integrated_gradients", "grad_cam",
+           "guided_grad_cam")
+
+
+def saliency_2d(attribution: torch.Tensor) -> torch.Tensor:
+    """Reduce ``(N,C,H,W)`` attributions to ``(N,H,W)`` importance: |a| summed over channels (``(N,h,w)`` passes through)."""
+    if attribution.dim() == 3:
+        return attribution.detach()
+    if attribution.dim() != 4:
+        raise ValueError(f"expected (N,C,H,W) or (N,h,w) attributions, got {tuple(attribution.shape)}")
+    return attribution.detach().abs().sum(1)
+
+
+def relu_backward_rules(x: torch.Tensor, grad_output: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Return what one ReLU passes back for forward input ``x`` and incoming ``grad_output`` under each rule.
+
+    Keys: "gradient" (the ordinary backward), "deconvnet" and "guided". For the toy table of notebook 06.
+    """
+    relu = nn.ReLU()
+    passed = {}
+    for rule in ("gradient", "deconvnet", "guided"):
+        leaf = x.detach().clone().requires_grad_(True)
+        if rule == "gradient":
+            out = relu(leaf)
+        else:
+            with relu_gradient_rule(relu, rule):
+                out = relu(leaf)
+        (passed[rule],) = torch.autograd.grad(out, leaf, grad_output)
+    return passed
+
+
+# --------------------------------------------------------------------------- arrays to look at
+def as_heat(attribution: torch.Tensor, percentile: float = 99.0) -> np.ndarray:
+    """Return one map as an ``(H,W)`` array in [0,1]: |a| summed over channels, clipped at ``percentile``."""
+    heat = saliency_2d(attribution if attribution.dim() in (3, 4) else attribution[None])[0].float().cpu().numpy()
+    top = np.percentile(heat, percentile)
+    return np.clip(heat / top, 0, 1) if top > 0 else np.zeros_like(heat)
+
+
+def as_rgb(attribution: torch.Tensor, percentile: float = 99.0) -> np.ndarray:
+    """Return one ``(1,3,H,W)``/``(3,H,W)`` attribution as an ``(H,W,3)`` image in [0,1], grey = 0 (the guided-backprop look)."""
+    a = attribution.detach().float().cpu()
+    a = a[0] if a.dim() == 4 else a
+    top = np.percentile(a.abs().numpy(), percentile)
+    scaled = a / top if top > 0 else a * 0
+    return (0.5 + 0.5 * scaled.clamp(-1, 1)).movedim(0, -1).numpy()
+
+
+def occlusion(model: nn.Module, x: torch.Tensor, target: Target, *args, **kwargs) -> torch.Tensor:
+    """Return the sliding-occluder map of ``course_utils.occlusion.occlusion`` (taught in notebook 05; listed here too)."""
+    from .occlusion import occlusion as occlusion_map  # its own module: notebook 05
+
+    return occlusion_map(model, x, target, *args, **kwargs)

@@ -1,0 +1,161 @@
+"""Maximally activating patches: which image regions make a unit (or a direction) fire most.
+
+For a unit ``c`` of a conv layer and an image ``n``, the response is the largest value of the
+unit's map, ``max_{h,w} a[n, c, h, w]``. The top-k images by that value, each cropped to the
+receptive field of the position where the maximum sits, are the unit's "maximally activating
+patches" (Girshick et al. 2014; Zeiler & Fergus 2014). A *direction* ``v`` in activation space
+replaces the unit's map by the projection ``sum_c v_c a[n, c, h, w]`` (Szegedy et al. 2013).
+Taught in notebook 03.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .hooks import capture_activations
+from .receptive_field import ReceptiveField
+
+
+@dataclass
+class LayerMaxima:
+    """Per image and channel, the largest activation and where it is: ``values``, ``rows``, ``cols`` all (N, C)."""
+
+    values: torch.Tensor
+    rows: torch.Tensor
+    cols: torch.Tensor
+    grid: tuple[int, int]  # (H, W) of the layer's map
+
+    def top(self, channel: int, k: int = 9) -> "TopActivations":
+        """Return the ``k`` images whose maximum of ``channel`` is largest, best first."""
+        if not 0 <= channel < self.values.shape[1]:
+            raise ValueError(f"channel {channel} out of range: the layer has {self.values.shape[1]} channels")
+        k = min(k, self.values.shape[0])
+        values, indices = self.values[:, channel].topk(k)
+        return TopActivations(indices, self.rows[indices, channel], self.cols[indices, channel], values)
+
+
+@dataclass
+class TopActivations:
+    """The top-k images: dataset ``indices`` (k,), map position ``rows``/``cols`` (k,), activation ``values`` (k,)."""
+
+    indices: torch.Tensor
+    rows: torch.Tensor
+    cols: torch.Tensor
+    values: torch.Tensor
+
+
+def random_direction(channels: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Return a random unit vector ``(channels,)`` with a uniformly distributed direction."""
+    v = torch.randn(channels, generator=generator)
+    return v / v.norm()
+
+
+@torch.no_grad()
+def layer_maxima(model: nn.Module, layers: str | list[str], images: torch.Tensor, directions: torch.Tensor | None = None,
+                 batch_size: int = 500, progress: bool = True) -> LayerMaxima | dict[str, LayerMaxima]:
+    """Run ``images`` (N,C,H,W) through ``model`` in batches and keep each channel's spatial maximum and its position.
+
+    With ``directions`` (D, C) a layer's (N,C,h,w) map is first projected onto each direction,
+    giving D "virtual channels". Returns ``LayerMaxima`` with (N, C) or (N, D) CPU tensors, or a
+    dict of them when ``layers`` is a list (all filled in the same pass).
+    """
+    names = [layers] if isinstance(layers, str) else list(layers)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    values = {name: [] for name in names}
+    positions = {name: [] for name in names}
+    grids = {}
+    try:
+        with capture_activations(model, names) as acts:
+            for start in tqdm(range(0, len(images), batch_size), desc=f"max activations of {', '.join(names)}",
+                              disable=not progress, leave=False):
+                model(images[start:start + batch_size].to(device))
+                for name in names:
+                    a = acts[name]
+                    if a.dim() != 4:
+                        raise ValueError(f"layer {name!r} outputs shape {tuple(a.shape)}, not a (N,C,H,W) map")
+                    if directions is not None:
+                        if directions.shape[-1] != a.shape[1]:
+                            raise ValueError(f"directions have {directions.shape[-1]} components, "
+                                             f"layer {name!r} has {a.shape[1]} channels")
+                        a = torch.einsum("nchw,dc->ndhw", a, directions.to(a))
+                    grids[name] = tuple(a.shape[-2:])
+                    best, where = a.flatten(2).max(dim=2)  # (n, C): max over all positions of each map
+                    values[name].append(best.cpu())
+                    positions[name].append(where.cpu())
+    finally:
+        model.train(was_training)
+    result = {}
+    for name in names:
+        flat, width = torch.cat(positions[name]), grids[name][1]
+        result[name] = LayerMaxima(torch.cat(values[name]), flat // width, flat % width, grids[name])
+    return result[layers] if isinstance(layers, str) else result
+
+
+def top_activations(model: nn.Module, layer: str, images: torch.Tensor, unit: int | None = None,
+                    direction: torch.Tensor | None = None, k: int = 9, batch_size: int = 500,
+                    progress: bool = True) -> TopActivations:
+    """Return the ``k`` images of ``images`` (N,C,H,W) where channel ``unit`` (or ``direction`` (C,)) peaks highest.
+
+    Each image counts once, at the position of its maximum; the result is sorted best first.
+    """
+    if (unit is None) == (direction is None):
+        raise ValueError("give exactly one of unit (a channel index) or direction (a (C,) vector)")
+    directions = None if direction is None else direction.reshape(1, -1)
+    maxima = layer_maxima(model, layer, images, directions, batch_size, progress)
+    return maxima.top(0 if direction is not None else unit, k)
+
+
+def crop_patches(images: torch.Tensor, top: TopActivations, rf: ReceptiveField, fill: float = 0.5) -> list[torch.Tensor]:
+    """Cut each top image's receptive-field window (C, size, size) around its peak, padding outside the image with ``fill``.
+
+    The padded border shows where the window hangs over the image edge (the network saw zero
+    padding there), and keeps every patch the same size so they line up in a grid.
+    """
+    height, width = images.shape[-2:]
+    patches = []
+    for n, i, j in zip(top.indices.tolist(), top.rows.tolist(), top.cols.tolist()):
+        top_, left, bottom, right = rf.box(i, j)
+        patch = torch.full((images.shape[1], bottom - top_, right - left), fill, dtype=images.dtype)
+        t, l, b, r = rf.box(i, j, (height, width))
+        if b > t and r > l:
+            patch[:, t - top_:b - top_, l - left:r - left] = images[n, :, t:b, l:r]
+        patches.append(patch)
+    return patches
+
+
+@torch.no_grad()
+def top_positions(activations: torch.Tensor, unit: int | None = None, direction: torch.Tensor | None = None,
+                  k: int = 9, min_distance: int = 2, border: int = 0) -> TopActivations:
+    """Return the ``k`` best (image, row, col) positions of a layer's ``activations`` (N,C,h,w), not one per image.
+
+    Every position of every image counts, so a few large photos give many candidate crops.
+    Positions closer than ``min_distance`` grid cells to a better one in the same image are
+    skipped, so overlapping crops of the same spot are not shown twice; so are the ``border``
+    outermost rows and columns, whose windows hang mostly over the image edge.
+    """
+    if (unit is None) == (direction is None):
+        raise ValueError("give exactly one of unit (a channel index) or direction (a (C,) vector)")
+    if activations.dim() != 4:
+        raise ValueError(f"expected activations of shape (N,C,h,w), got {tuple(activations.shape)}")
+    a = activations.detach().cpu()
+    maps = a[:, unit] if direction is None else torch.einsum("nchw,c->nhw", a, direction.to(a))
+    n, h, w = maps.shape
+    if not 0 <= 2 * border < min(h, w):
+        raise ValueError(f"border {border} leaves no positions in a {h}x{w} map")
+    inner = torch.full_like(maps, float("-inf"))
+    inner[:, border:h - border, border:w - border] = maps[:, border:h - border, border:w - border]
+    chosen: list[tuple[int, int, int]] = []
+    for flat in inner.flatten().argsort(descending=True).tolist():
+        img, rest = divmod(flat, h * w)
+        i, j = divmod(rest, w)
+        if all(img != ci or max(abs(i - cr), abs(j - cc)) >= min_distance for ci, cr, cc in chosen):
+            chosen.append((img, i, j))
+            if len(chosen) == k:
+                break
+    idx, rows, cols = (torch.tensor(c) for c in zip(*chosen))
+    return TopActivations(idx, rows, cols, maps[idx, rows, cols])
