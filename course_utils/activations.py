@@ -1,0 +1,95 @@
+"""Statistics of what layers compute: sparsity, and units that never fire ("dead" units).
+
+A ReLU unit is *dead* on a dataset when its output is zero for every image and every
+position: it passes no signal forward and, since a ReLU's gradient is zero where its output
+is zero, it gets no gradient either, so training cannot revive it. Taught in notebook 02.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .hooks import capture_activations
+
+
+def sparsity(activation: torch.Tensor, threshold: float = 0.0) -> float:
+    """Return the fraction (0..1) of entries of ``activation`` (any shape) that are ``<= threshold``.
+
+    After a ReLU every entry is ``>= 0``, so with the default threshold this is the share of exact zeros.
+    """
+    if activation.numel() == 0:
+        raise ValueError("sparsity of an empty tensor is undefined")
+    return (activation <= threshold).float().mean().item()
+
+
+def _per_channel_max(activation: torch.Tensor) -> torch.Tensor:
+    """Reduce ``(N,C,...)`` to ``(C,)``: the largest value of each channel over images and positions."""
+    if activation.dim() < 2:
+        raise ValueError(f"expected an activation (N,C,...) with a channel axis, got shape {tuple(activation.shape)}")
+    return activation.transpose(0, 1).flatten(1).amax(dim=1)
+
+
+@torch.no_grad()
+def channel_max_over_dataset(
+    model: nn.Module,
+    layers: str | Iterable[str],
+    images: torch.Tensor,
+    batch_size: int = 500,
+    progress: bool = True,
+) -> dict[str, torch.Tensor]:
+    """Return ``{layer: (C,) tensor}``: each channel's maximum over all ``images`` (N,...) and positions.
+
+    One forward pass per batch with hooks on all ``layers`` at once (``named_modules()`` names);
+    the model runs in eval mode (no dropout) and its mode is restored afterwards.
+    """
+    names = [layers] if isinstance(layers, str) else list(layers)
+    if len(images) == 0:
+        raise ValueError("channel_max_over_dataset needs at least one image")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    dev = next(model.parameters()).device
+    maxima: dict[str, torch.Tensor] = {}
+    was_training = model.training
+    model.eval()
+    try:
+        with capture_activations(model, names) as acts:
+            for start in tqdm(range(0, len(images), batch_size), desc="channel maxima", disable=not progress,
+                              leave=False):
+                model(images[start:start + batch_size].to(dev))
+                for name in names:
+                    batch_max = _per_channel_max(acts[name]).cpu()
+                    maxima[name] = batch_max if name not in maxima else torch.maximum(maxima[name], batch_max)
+    finally:
+        model.train(was_training)
+    return maxima
+
+
+def dead_units(maxima: dict[str, torch.Tensor], threshold: float = 0.0) -> dict[str, torch.Tensor]:
+    """Return ``{layer: indices}`` of the channels whose dataset maximum (from ``channel_max_over_dataset``) is ``<= threshold``."""
+    return {name: torch.nonzero(m <= threshold).flatten() for name, m in maxima.items()}
+
+
+def count_dead_units(
+    model: nn.Module, layers: str | Iterable[str], images: torch.Tensor, batch_size: int = 500, progress: bool = True
+) -> dict[str, int]:
+    """Return ``{layer: number of channels that never fire}`` on ``images`` (N,...), in one batched pass."""
+    maxima = channel_max_over_dataset(model, layers, images, batch_size=batch_size, progress=progress)
+    return {name: len(idx) for name, idx in dead_units(maxima).items()}
+
+
+@torch.no_grad()
+def layer_sparsity(model: nn.Module, layers: str | Iterable[str], x: torch.Tensor) -> dict[str, float]:
+    """Return ``{layer: share of zeros}`` of each layer's output for the batch ``x``, from one forward pass."""
+    names = [layers] if isinstance(layers, str) else list(layers)
+    dev = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        with capture_activations(model, names) as acts:
+            model(x.to(dev))
+    finally:
+        model.train(was_training)
+    return {name: sparsity(acts[name]) for name in names}
