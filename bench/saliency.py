@@ -12,13 +12,11 @@ installed (``pip install grad-cam``; not a course requirement), otherwise skippe
 from __future__ import annotations
 
 import argparse
-import copy
 import os
 import platform
 import time
 
 import torch
-import torch.nn.functional as F
 import torchvision
 from captum.attr import (Deconvolution, GuidedBackprop, GuidedGradCam, IntegratedGradients, LayerGradCam,
                          NoiseTunnel, Saliency)
@@ -28,23 +26,6 @@ from course_utils import attribution as A
 from course_utils.hooks import get_layer
 from course_utils.images import load_image, preprocess
 from course_utils.models import load_model
-
-
-class ReLU6AsReLU(nn.ReLU):
-    """ReLU6 that Captum's guided backprop / deconvnet recognize (they act on nn.ReLU only)."""
-
-    def forward(self, x):
-        return F.relu6(x, inplace=self.inplace)
-
-
-def captum_view(model: nn.Module) -> nn.Module:
-    """Return a copy of ``model`` with each nn.ReLU6 replaced by ReLU6AsReLU (same function, same weights)."""
-    model = copy.deepcopy(model)
-    for module in list(model.modules()):
-        for name, child in list(module.named_children()):
-            if type(child) is nn.ReLU6:
-                setattr(module, name, ReLU6AsReLU(inplace=child.inplace))
-    return model
 
 
 def best_time(fn, repeats: int):
@@ -71,7 +52,7 @@ def pytorch_grad_cam(model: nn.Module, layer: str, x: torch.Tensor, target: int)
 def bench_model(label: str, model: nn.Module, layer: str, x: torch.Tensor, args) -> list[tuple]:
     with torch.no_grad():
         target = int(model(x).argmax())
-    ref_model = captum_view(model)
+    ref_model = A.captum_compatible(model)
     samples, steps, bs = args.samples, args.steps, args.batch_size
     stdev = 0.15 * (x.max() - x.min()).item()
 

@@ -27,6 +27,7 @@ removes its hooks also when an exception is raised, and never leaves ``.grad`` o
 """
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 from contextlib import contextmanager
@@ -310,6 +311,26 @@ def as_rgb(attribution: torch.Tensor, percentile: float = 99.0) -> np.ndarray:
     top = np.percentile(a.abs().numpy(), percentile)
     scaled = a / top if top > 0 else a * 0
     return (0.5 + 0.5 * scaled.clamp(-1, 1)).movedim(0, -1).numpy()
+
+
+class _ReLU6AsReLU(nn.ReLU):
+    """ReLU6 disguised as nn.ReLU, so that Captum's guided backprop / deconvnet override it too."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu6(x, inplace=self.inplace)
+
+
+def captum_compatible(model: nn.Module) -> nn.Module:
+    """Return a copy of ``model`` whose ReLU6 modules Captum treats as ReLUs (Captum overrides nn.ReLU only).
+
+    Same function and weights; used to compare our ReLU6 rules with Captum's (tests, bench).
+    """
+    model = copy.deepcopy(model)
+    for module in list(model.modules()):
+        for name, child in list(module.named_children()):
+            if type(child) is nn.ReLU6:
+                setattr(module, name, _ReLU6AsReLU(inplace=child.inplace))
+    return model
 
 
 def occlusion(model: nn.Module, x: torch.Tensor, target: Target, *args, **kwargs) -> torch.Tensor:

@@ -1,11 +1,9 @@
 """Attribution: every saliency method equals Captum on the same inputs (resnet18 with its in-place
 ReLU used twice per block, alexnet, FashionNet, EfficientNet-Lite0 with ReLU6), the ReLU rules
 match hand-computed values, and every call leaves the model as it found it."""
-import copy
 
 import pytest
 import torch
-import torch.nn.functional as F
 import torchvision
 from captum.attr import (Deconvolution, GuidedBackprop, GuidedGradCam, IntegratedGradients, LayerGradCam,
                          NoiseTunnel, Saliency)
@@ -22,23 +20,6 @@ def assert_equal(ours: torch.Tensor, ref: torch.Tensor) -> None:
     """Equal to rtol 1e-5; atol is 1e-6 of the map's largest value (sums of many float32 terms)."""
     assert ours.shape == ref.shape
     torch.testing.assert_close(ours, ref.detach(), rtol=RTOL, atol=1e-6 * ref.abs().max().item())
-
-
-class ReLU6AsReLU(nn.ReLU):
-    """ReLU6 that Captum takes for a ReLU (it only overrides nn.ReLU instances)."""
-
-    def forward(self, x):
-        return F.relu6(x, inplace=self.inplace)
-
-
-def relu6_seen_by_captum(model: nn.Module) -> nn.Module:
-    """Return a copy of ``model`` whose ReLU6 modules Captum's guided backprop/deconvnet will override."""
-    model = copy.deepcopy(model)
-    for module in list(model.modules()):
-        for name, child in list(module.named_children()):
-            if type(child) is nn.ReLU6:
-                setattr(module, name, ReLU6AsReLU(inplace=child.inplace))
-    return model
 
 
 def _resnet():
@@ -75,7 +56,7 @@ def test_gradient_deconvnet_guided_equal_captum(case):
     target = [3, 7]
     assert_equal(A.gradient(model, x, target), Saliency(model).attribute(x, target=target, abs=False))
     # Captum's rules act on nn.ReLU only; ours also on ReLU6, equal to Captum once it sees ReLU6 as a ReLU
-    ref_model = relu6_seen_by_captum(model) if name == "efficientnet_lite0" else model
+    ref_model = A.captum_compatible(model) if name == "efficientnet_lite0" else model
     assert_equal(A.deconvnet(model, x, target), Deconvolution(ref_model).attribute(x, target=target))
     assert_equal(A.guided_backprop(model, x, target), GuidedBackprop(ref_model).attribute(x, target=target))
 
