@@ -12,6 +12,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .config import model_device
 from .hooks import capture_activations
 
 
@@ -50,7 +51,7 @@ def channel_max_over_dataset(
         raise ValueError("channel_max_over_dataset needs at least one image")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    dev = next(model.parameters()).device
+    dev = model_device(model)
     maxima: dict[str, torch.Tensor] = {}
     was_training = model.training
     model.eval()
@@ -84,7 +85,7 @@ def count_dead_units(
 def layer_sparsity(model: nn.Module, layers: str | Iterable[str], x: torch.Tensor) -> dict[str, float]:
     """Return ``{layer: share of zeros}`` of each layer's output for the batch ``x``, from one forward pass."""
     names = [layers] if isinstance(layers, str) else list(layers)
-    dev = next(model.parameters()).device
+    dev = model_device(model)
     was_training = model.training
     model.eval()
     try:

@@ -28,7 +28,6 @@ removes its hooks also when an exception is raised, and never leaves ``.grad`` o
 from __future__ import annotations
 
 import copy
-import itertools
 import math
 from contextlib import contextmanager
 from typing import Iterator, Sequence
@@ -38,19 +37,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .config import model_device
 from .hooks import get_layer, relu_gradient_rule
 
 Target = int | Sequence[int] | torch.Tensor
 
 
 # --------------------------------------------------------------------------- shared plumbing
-def model_device(model: nn.Module) -> torch.device:
-    """Return the device of the model's first parameter or buffer (CPU for a model without any)."""
-    for tensor in itertools.chain(model.parameters(), model.buffers()):
-        return tensor.device
-    return torch.device("cpu")
-
-
 @contextmanager
 def frozen_eval(model: nn.Module) -> Iterator[torch.device]:
     """Run the block with ``model`` in eval mode and its parameters frozen; restore both after it. Yields the device."""

@@ -11,13 +11,14 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from torch import nn
 
+from .config import model_device
 from .hooks import capture_activations
 
 
 @torch.no_grad()
 def compute_codes(model: nn.Module, layer: str, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """Return the flattened outputs of ``layer`` for ``images`` (N,...) as an (N, D) CPU tensor."""
-    device = next(model.parameters()).device
+    device = model_device(model)
     was_training = model.training
     model.eval()  # dropout off: the same image always gets the same code
     codes = []

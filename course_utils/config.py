@@ -1,6 +1,7 @@
 """Run-time settings shared by every notebook: fast mode, seeding, device choice."""
 from __future__ import annotations
 
+import itertools
 import os
 import random
 
@@ -55,6 +56,13 @@ def device(preference: str | None = None) -> torch.device:
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
         return torch.device("mps")
+    return torch.device("cpu")
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    """Return the device of the model's first parameter or buffer (CPU for a model without any)."""
+    for tensor in itertools.chain(model.parameters(), model.buffers()):
+        return tensor.device
     return torch.device("cpu")
 
 

@@ -270,7 +270,7 @@ def imagenet_classes() -> list[str]:
 @torch.no_grad()
 def top_predictions(model: nn.Module, x: torch.Tensor, k: int = 5, classes=None) -> list[list[tuple[str, float]]]:
     """Return, per image of ``x``, the ``k`` most probable ``(class name, probability)`` pairs."""
-    dev = next(model.parameters()).device
+    dev = config.model_device(model)
     probs = model(x.to(dev)).softmax(dim=1)
     if classes is None:
         classes = imagenet_classes() if probs.shape[1] == 1000 else [str(i) for i in range(probs.shape[1])]

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .config import model_device
 from .hooks import capture_activations
 from .receptive_field import ReceptiveField
 
@@ -63,7 +64,7 @@ def layer_maxima(model: nn.Module, layers: str | list[str], images: torch.Tensor
     dict of them when ``layers`` is a list (all filled in the same pass).
     """
     names = [layers] if isinstance(layers, str) else list(layers)
-    device = next(model.parameters()).device
+    device = model_device(model)
     was_training = model.training
     model.eval()
     values = {name: [] for name in names}

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .config import model_device
 from .hooks import get_layer
 
 _SPATIAL = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)
@@ -281,7 +282,7 @@ def receptive_fields(model: nn.Module, layers: list[str], input_size: tuple[int,
         raise ValueError(f"unknown method {method!r}; choose 'auto', 'analytic' or 'gradient'")
     targets = {layer: get_layer(model, layer) for layer in layers}  # check every name first
     channels = _in_channels(model)
-    device = next(model.parameters()).device
+    device = model_device(model)
     results, net = {}, None
     for layer, target in targets.items():
         if method in ("auto", "analytic"):

@@ -28,17 +28,13 @@ from .models import FashionNet
 CHECKPOINT_STEPS = {"init": 0, "step100": 100, "epoch1": 469, "epoch3": 3 * 469}
 
 
-def _device_of(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
-
-
 @torch.no_grad()
 def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
     """Return the accuracy of ``model`` on ``images`` (N,C,H,W) with ``labels`` (N,); restores train/eval mode."""
     was_training = model.training
     model.eval()
     try:
-        dev = _device_of(model)
+        dev = config.model_device(model)
         correct = sum(
             (model(images[i:i + batch_size].to(dev)).argmax(1).cpu() == labels[i:i + batch_size]).sum().item()
             for i in range(0, len(labels), batch_size)
@@ -67,7 +63,7 @@ def fit(
     """
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"optimizer must be 'adam' or 'sgd', not {optimizer!r}")
-    dev = _device_of(model)
+    dev = config.model_device(model)
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ValueError("model has no trainable parameters (load_model freezes them: call p.requires_grad_(True))")
