@@ -49,6 +49,7 @@ class FashionNet(nn.Module):
     """
 
     code_layer = "relu4"
+    takes_pixels = True  # normalization is inside: optimizers and attacks feed it pixels in [0,1]
 
     def __init__(self, channels: tuple[int, int, int] = (32, 64, 128), code_size: int = 128):
         super().__init__()
