@@ -515,6 +515,19 @@ def class_probability(model: nn.Module, image: torch.Tensor, target: int) -> flo
         return float(F.softmax(model(x), dim=1)[0, target])
 
 
+def high_frequency_fraction(image: torch.Tensor, cutoff: float = 0.25) -> float:
+    """The share of an image's spectral energy (mean removed) above ``cutoff`` cycles/pixel (Nyquist = 0.5).
+
+    About 0.8 for white noise, near 0 for smooth images: one number for "how noisy does it look".
+    """
+    x = image.detach().float()
+    x = x - x.mean(dim=(-2, -1), keepdim=True)
+    power = torch.fft.fft2(x).abs().pow(2)
+    h, w = x.shape[-2:]
+    radius = (torch.fft.fftfreq(h)[:, None].pow(2) + torch.fft.fftfreq(w)[None, :].pow(2)).sqrt()
+    return float(power[..., radius > cutoff].sum() / power.sum().clamp_min(1e-12))
+
+
 def input_channels(model: nn.Module) -> int:
     """The number of input channels the model's first convolution expects (3 for photos, 1 for FashionNet)."""
     first = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)

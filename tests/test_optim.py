@@ -192,6 +192,16 @@ def test_lbfgs_and_seeded_transforms_are_reproducible():
 
 
 # ----------------------------------------------------------------------------- techniques
+def test_high_frequency_fraction_separates_noise_from_smooth():
+    torch.manual_seed(0)
+    noise = torch.rand(1, 3, 64, 64)
+    ramp = torch.linspace(0, 1, 64).view(1, 1, 1, 64).expand(1, 3, 64, 64)
+    blob = optim.gaussian_blur(noise, 4.0)
+    assert optim.high_frequency_fraction(noise) == pytest.approx(1 - torch.pi * 0.25**2, abs=0.03)  # area outside r=0.25
+    assert optim.high_frequency_fraction(ramp) < 0.05
+    assert optim.high_frequency_fraction(blob) < 0.05
+
+
 def test_class_visualization_convinces_the_model(effnet):
     target = 130  # flamingo
     img = optim.class_visualization(effnet, target, steps=60, size=64, l2_weight=1e-3, jitter_px=1, progress=False)
