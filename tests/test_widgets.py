@@ -1,0 +1,235 @@
+"""Explorers (course_utils.widgets): set a control's value or click Run, as a teacher would, and check
+that ``result`` is what the pure course_utils function gives for those settings — no browser needed."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import ipywidgets as widgets  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
+
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+from course_utils import attribution as A  # noqa: E402
+from course_utils.codes import nearest_neighbours  # noqa: E402
+from course_utils.data import FASHION_CLASSES  # noqa: E402
+from course_utils.models import FashionNet, top_predictions  # noqa: E402
+from course_utils.occlusion import occlusion  # noqa: E402
+from course_utils.patches import layer_maxima  # noqa: E402
+from course_utils.receptive_field import receptive_fields  # noqa: E402
+from course_utils.weights import normalize_filters, normalize_symmetric  # noqa: E402
+from course_utils.widgets import (  # noqa: E402
+    Explorer, activation_explorer, checkpoint_filters_explorer, layer_activations, neighbours_explorer,
+    occlusion_explorer, patches_explorer, predictions_explorer, saliency_explorer, tsne_explorer, tsne_map,
+)
+
+PNG = b"\x89PNG"
+
+
+@pytest.fixture(autouse=True)
+def no_show_and_close(monkeypatch):
+    """Fail if an explorer calls plt.show(); check that it closed every figure it drew."""
+    def forbidden(*args, **kwargs):
+        raise AssertionError("explorers must not call plt.show()")
+
+    monkeypatch.setattr(plt, "show", forbidden)
+    plt.close("all")
+    yield
+    open_figures = plt.get_fignums()
+    plt.close("all")
+    assert not open_figures, "an explorer left matplotlib figures open"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Run on one thread: the inputs are tiny, and on a busy machine extra threads only wait for each other."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with threadpool_limits(1):  # t-SNE's OpenMP threads too
+        yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def net() -> FashionNet:
+    torch.manual_seed(0)
+    return FashionNet().eval()
+
+
+@pytest.fixture(scope="module")
+def images() -> torch.Tensor:
+    """24 smooth blob "garments" (24,1,28,28) in [0,1]: different enough to give different maps."""
+    g = torch.Generator().manual_seed(0)
+    yy, xx = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
+    centres = torch.rand(24, 2, generator=g) * 14 + 7
+    widths = torch.rand(24, 1, 1, generator=g) * 4 + 3
+    blobs = torch.exp(-((yy - centres[:, :1, None]) ** 2 + (xx - centres[:, 1:, None]) ** 2) / (2 * widths ** 2))
+    return (blobs + 0.1 * torch.rand(24, 28, 28, generator=g)).clamp(0, 1)[:, None]
+
+
+def test_explorer_is_a_widget_that_recomputes_on_change_and_shows_png():
+    calls = []
+    slider = widgets.IntSlider(value=2, min=0, max=9)
+    explorer = Explorer({"n": slider}, lambda n: calls.append(n) or n * n,
+                        lambda result, values: (plt.figure(), f"n={values['n']}"))
+    assert isinstance(explorer, widgets.VBox) and explorer.result == 4 and bytes(explorer.image.value).startswith(PNG)
+    slider.value = 3
+    assert explorer.result == 9 and calls == [2, 3] and explorer.status.value == "n=3"
+    with explorer.paused():
+        slider.value = 5
+    assert explorer.result == 9 and explorer.update() == 25
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle and "image/jpeg" in bundle  # still picture for GitHub
+
+
+def test_bad_settings_are_shown_not_raised():
+    def compute(n: int) -> int:
+        if n > 5:
+            raise ValueError("n must be at most 5")
+        return n
+
+    slider = widgets.IntSlider(value=1, min=0, max=9)
+    explorer = Explorer({"n": slider}, compute, lambda r, v: (plt.figure(), ""))
+    slider.value = 7
+    assert explorer.result == 1 and "at most 5" in explorer.error and "at most 5" in explorer.status.value
+    slider.value = 4
+    assert explorer.result == 4 and explorer.error is None
+
+
+def test_predictions_explorer_follows_image_and_k(net, images):
+    inputs = {"a": images[:1], "b": images[5:6]}
+    explorer = predictions_explorer(net, inputs, k=3, classes=FASHION_CLASSES)
+    assert explorer.result == top_predictions(net, images[:1], 3, FASHION_CLASSES)[0]
+    explorer.controls["k"].value = 7
+    assert len(explorer.result) == 7 and explorer.result[:3] == top_predictions(net, images[:1], 3, FASHION_CLASSES)[0]
+    explorer.controls["image"].value = "b"
+    assert explorer.result == top_predictions(net, images[5:6], 7, FASHION_CLASSES)[0]
+
+
+def test_checkpoint_filters_explorer_shows_the_chosen_checkpoint():
+    g = torch.Generator().manual_seed(1)
+    filters = {"init": torch.randn(8, 1, 7, 7, generator=g), "final": torch.randn(8, 1, 7, 7, generator=g)}
+    explorer = checkpoint_filters_explorer(filters, accuracy={"init": 0.1, "final": 0.9}, value="init")
+    assert torch.allclose(explorer.result, normalize_filters(filters["init"])[:, 0])
+    explorer.controls["checkpoint"].value = "final"
+    assert torch.allclose(explorer.result, normalize_filters(filters["final"])[:, 0])
+    assert "0.900" in explorer.status.value
+    explorer.controls["symmetric"].value = True
+    assert torch.allclose(explorer.result, normalize_symmetric(filters["final"])[:, 0])
+
+
+def test_activation_explorer_layer_changes_shape_and_image_changes_values(net, images):
+    layers = ["relu1", "relu2", "relu4"]
+    explorer = activation_explorer(net, images, layers, labels=[FASHION_CLASSES[i % 10] for i in range(24)],
+                                   layer="relu1")
+    assert explorer.result.shape == (1, 32, 28, 28)
+    assert torch.equal(explorer.result, layer_activations(net, images[:1], ["relu1"])["relu1"])
+    explorer.controls["layer"].value = "relu2"
+    assert explorer.result.shape == (1, 64, 14, 14)
+    explorer.controls["layer"].value = "relu4"  # a vector, drawn as an 8x16 block
+    assert explorer.result.shape == (1, 128)
+    before = explorer.result
+    explorer.controls["image"].value = 3
+    assert not torch.equal(before, explorer.result)
+    assert torch.equal(explorer.result, layer_activations(net, images[3:4], ["relu4"])["relu4"])
+
+
+def test_activation_explorer_accepts_named_images(net, images):
+    explorer = activation_explorer(net, {"x": images[:1], "y": images[1:2]}, ["relu3"])
+    explorer.controls["image"].value = "y"
+    assert torch.equal(explorer.result, layer_activations(net, images[1:2], ["relu3"])["relu3"])
+
+
+def test_patches_explorer_follows_layer_unit_and_direction(net, images):
+    layers = ["conv1", "conv2"]
+    maxima = layer_maxima(net, layers, images, progress=False)
+    fields = receptive_fields(net, layers, input_size=(28, 28))
+    directions = {"conv2": layer_maxima(net, "conv2", images, directions=torch.randn(5, 64), progress=False)}
+    explorer = patches_explorer(images, maxima, fields, directions, k=4, layer="conv1")
+    assert explorer.controls["unit"].max == 31
+    assert torch.equal(explorer.result.indices, maxima["conv1"].top(0, 4).indices)
+    explorer.controls["unit"].value = 7
+    assert torch.equal(explorer.result.values, maxima["conv1"].top(7, 4).values)
+    explorer.controls["layer"].value = "conv2"
+    assert explorer.controls["unit"].max == 63
+    assert torch.equal(explorer.result.values, maxima["conv2"].top(7, 4).values)
+    redraws = []
+    explorer.image.observe(redraws.append, names="value")
+    explorer.controls["direction"].value = True  # 5 directions: the unit slider shrinks, 7 -> 4
+    assert explorer.controls["unit"].max == 4 and explorer.controls["unit"].value == 4
+    assert len(redraws) == 1  # one redraw, not one for the clamped unit and one for the checkbox
+    assert torch.equal(explorer.result.values, directions["conv2"].top(4, 4).values)
+    explorer.controls["layer"].value = "conv1"  # no directions there: said, not raised
+    assert "no random directions" in explorer.error
+
+
+def test_neighbours_explorer_matches_nearest_neighbours(images):
+    database = SimpleNamespace(images=images[:16], labels=torch.arange(16) % 3)
+    queries = SimpleNamespace(images=images[16:], labels=torch.arange(8) % 3)
+    db_codes, q_codes = database.images.flatten(1)[:, ::7] ** 2, queries.images.flatten(1)[:, ::7] ** 2
+    explorer = neighbours_explorer(database, queries, db_codes, q_codes, ["a", "b", "c"], k=4)
+    assert torch.equal(explorer.result["pixels"], nearest_neighbours(database.images, queries.images[:1], 4)[0][0])
+    explorer.controls["query"].value = 5
+    explorer.controls["k"].value = 6
+    assert torch.equal(explorer.result["codes"], nearest_neighbours(db_codes, q_codes[5:6], 6)[0][0])
+    assert torch.equal(explorer.result["pixels"], nearest_neighbours(database.images, queries.images[5:6], 6)[0][0])
+
+
+def test_tsne_explorer_waits_for_run(images):
+    codes, labels = images.flatten(1)[:, ::4], torch.arange(24) % 3
+    explorer = tsne_explorer(codes, labels, ["a", "b", "c"], perplexities=[3, 10], value=3)
+    first = explorer.result
+    assert first.shape == (24, 2)
+    explorer.controls["perplexity"].value = 10
+    assert explorer.result is first and "press Run" in explorer.status.value  # slow: nothing until Run
+    explorer.button.click()
+    assert np.allclose(explorer.result, tsne_map(codes, 10, seed=0)) and not np.allclose(explorer.result, first)
+
+
+def test_occlusion_explorer_matches_a_direct_call(net, images):
+    x, target = images[2:3], 4
+    explorer = occlusion_explorer(net, x, target, fills={"zero": 0.0, "gray": 0.5}, classes=FASHION_CLASSES,
+                                  window=4, stride=2, window_range=(2, 14, 1), stride_range=(1, 7, 1))
+    small = explorer.result
+    assert small.shape == (28, 28)
+    assert torch.allclose(small, occlusion(net, x, target, 4, 2, progress=False, output="probability")[0, 0])
+    explorer.controls["window"].value = 10
+    assert explorer.result is small  # Run not pressed yet
+    explorer.button.click()
+    big = explorer.result
+    assert torch.allclose(big, occlusion(net, x, target, 10, 2, progress=False, output="probability")[0, 0])
+    assert not torch.allclose(big, small)
+    explorer.controls["fill"].value = "gray"
+    explorer.controls["stride"].value = 7
+    explorer.button.click()
+    assert torch.allclose(explorer.result, occlusion(net, x, target, 10, 7, baseline=0.5, progress=False,
+                                                     output="probability")[0, 0])
+    assert "fill gray" in explorer.status.value
+
+
+def test_occlusion_explorer_cuts_the_stride_to_the_window(net, images):
+    explorer = occlusion_explorer(net, images[:1], 0, window=3, stride=6, window_range=(2, 14, 1),
+                                  stride_range=(1, 7, 1), output="attribution")
+    assert torch.allclose(explorer.result, occlusion(net, images[:1], 0, 3, 3, progress=False)[0, 0])
+
+
+def test_saliency_explorer_follows_image_method_and_rank(net, images):
+    methods = {"gradient": A.gradient, "guided backprop": A.guided_backprop,
+               "Grad-CAM": lambda m, x, t: A.grad_cam(m, x, t, "relu3")}
+    inputs = {"a": images[:1], "b": images[7:8]}
+    explorer = saliency_explorer(net, inputs, methods, classes=FASHION_CLASSES)
+    top2 = net(images[:1]).topk(2).indices[0].tolist()
+    assert explorer.result.target == top2[0]
+    assert torch.allclose(explorer.result.attribution, A.gradient(net, images[:1], top2[0]))
+    explorer.controls["rank"].value = 2
+    assert explorer.result.target == top2[1]
+    assert torch.allclose(explorer.result.attribution, A.gradient(net, images[:1], top2[1]))
+    explorer.controls["method"].value = "Grad-CAM"
+    assert explorer.result.attribution.shape == (1, 7, 7)
+    explorer.controls["image"].value = "b"
+    target = int(net(images[7:8]).topk(2).indices[0, 1])
+    assert torch.allclose(explorer.result.attribution, A.grad_cam(net, images[7:8], target, "relu3"))
+    assert bytes(explorer.image.value).startswith(PNG)
