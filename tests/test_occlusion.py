@@ -1,12 +1,15 @@
-"""Occlusion: same numbers as Captum's Occlusion, a hand-computed case, batching, state restored, errors."""
+"""Occlusion: same numbers as Captum's Occlusion, a hand-computed case, batching, crops (incremental inference),
+state restored, errors."""
 from __future__ import annotations
+
+import warnings
 
 import pytest
 import torch
 from torch import nn
 
 from course_utils.models import load_model
-from course_utils.occlusion import occlusion, window_starts
+from course_utils.occlusion import Reach, default_prefix, occlusion, stage_reach, window_starts
 
 captum_attr = pytest.importorskip("captum.attr")
 
@@ -151,3 +154,120 @@ def test_mode_restored_when_the_model_raises():
     with pytest.raises(RuntimeError, match="boom"):
         occlusion(model, torch.randn(1, 3, 2, 2), 0, 1, 1, batch_size=4, progress=False)
     assert model.training and model.linear.training
+
+
+# --------------------------------------------------------------------------- incremental inference
+def strided_stack() -> nn.Sequential:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 6, 3, stride=2, padding=1), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Conv2d(6, 5, 3, padding=2, dilation=2), nn.AdaptiveAvgPool2d(1),
+                         nn.Flatten(), nn.Linear(5, 5)).eval()
+
+
+def test_reach_of_a_hand_checked_stack():
+    # conv 3x3 pad 1 -> conv 3x3 stride 2 pad 1 -> max-pool 2: output j reads input rows [4j-2, 4j+5)
+    _, (rows, cols) = stage_reach(strided_stack()[:5], torch.zeros(1, 3, 32, 32))
+    assert rows == cols == Reach(stride=4, size=7, pad=2)
+    # input rows 10, 11 change -> outputs 2 ([6,13)) and 3 ([10,17)) change; recomputing them needs
+    # rows [6, 17), widened to [4, 20) so the crop starts and ends on the stride-4 grid
+    assert rows.plan(10, 12, n_in=32, n_out=8) == (4, 20, 2, 4)
+    assert rows.plan(0, 1, n_in=32, n_out=8) == (0, 8, 0, 1)  # output 0 reads [-2, 5): the crop is cut at 0
+
+
+@pytest.mark.parametrize("layers", [
+    [nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(), nn.Conv2d(3, 3, 3, stride=2, padding=1), nn.MaxPool2d(2)],
+    [nn.Conv2d(2, 3, 5, stride=2, padding=1), nn.AvgPool2d(3, stride=1, padding=1), nn.Conv2d(3, 3, 3, dilation=2)],
+    "tf-same",
+])
+def test_reach_matches_what_a_changed_row_really_changes(layers):
+    # a NaN in one input row turns exactly the outputs that read it into NaN
+    if layers == "tf-same":
+        from timm.layers import Conv2dSame
+        layers = [Conv2dSame(2, 3, 3, stride=2), nn.ReLU6(), nn.Conv2d(3, 3, 3, padding=1), Conv2dSame(3, 3, 5, stride=2)]
+    stage = nn.Sequential(*layers).eval()
+    x = torch.rand(1, 2, 24, 16)
+    with torch.no_grad():
+        clean, (rows, _) = stage_reach(stage, x)
+        for y in range(24):
+            poked = x.clone()
+            poked[:, :, y] = float("nan")
+            changed = stage(poked).isnan().sum(dim=(0, 1, 3)).nonzero().flatten().tolist()
+            plan = rows.plan(y, y + 1, n_in=24, n_out=clean.shape[-2])
+            assert changed == (list(range(plan[2], plan[3])) if plan else [])
+
+
+@pytest.mark.parametrize("prefix", ["0", "1", "2", "4", "5"])
+@pytest.mark.parametrize("window, stride", [((3, 3, 3), 1), ((3, 4, 5), (1, 3, 2)), ((1, 5, 4), (1, 2, 3))])
+def test_crops_match_captum_on_a_strided_stack(prefix, window, stride):
+    model = strided_stack()
+    x = torch.randn(2, 3, 23, 19)  # not a multiple of the stride: crops end at the border
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # the crop path must really run
+        ours = occlusion(model, x, [1, 3], window, stride, baseline=0.3, batch_size=3, progress=False, prefix=prefix)
+    assert_same(ours, captum(model, x, [1, 3], window, stride, 0.3))
+
+
+def test_crops_match_captum_on_efficientnet():
+    model = load_model("efficientnet_lite0", device="cpu")
+    assert default_prefix(model) == "blocks.2"
+    torch.manual_seed(0)
+    x = torch.randn(1, 3, 64, 64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        ours = occlusion(model, x, 281, 16, 8, progress=False)  # the default prefix: crops up to blocks.2
+    ref = captum(model, x, 281, (3, 16, 16), 8, 0.0)
+    assert_same(ours, ref)
+    # deeper or shallower cuts give the same map too
+    for prefix in ("bn1", "blocks.4"):
+        assert_same(occlusion(model, x, 281, 16, 8, progress=False, prefix=prefix), ref)
+    # 100 px is no multiple of the stride 8: TensorFlow "same" padding differs on an inner crop, so
+    # the default quietly runs whole images (an explicit prefix warns)
+    x = torch.randn(1, 3, 100, 100)
+    whole = occlusion(model, x, 281, 20, 20, progress=False, prefix=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert torch.equal(occlusion(model, x, 281, 20, 20, progress=False), whole)
+    with pytest.warns(RuntimeWarning, match="running whole images"):
+        assert torch.equal(occlusion(model, x, 281, 20, 20, progress=False, prefix="blocks.2"), whole)
+
+
+def test_model_that_crops_cannot_follow_falls_back_to_whole_images():
+    class AddMean(nn.Module):  # every output reads the whole map, though no layer changes its size
+        def forward(self, x):
+            return x + x.mean(dim=(2, 3), keepdim=True)
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), AddMean(), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                          nn.Linear(4, 3)).eval()
+    x = torch.randn(1, 3, 12, 12)
+    with pytest.warns(RuntimeWarning, match="running whole images"):
+        ours = occlusion(model, x, 2, 4, 2, progress=False, prefix="1")
+    assert_same(ours, captum(model, x, 2, (3, 4, 4), 2, 0.0))
+
+
+def test_bad_prefix():
+    with pytest.raises(ValueError, match="did you mean"):
+        occlusion(strided_stack(), torch.randn(1, 3, 12, 12), 0, 3, 1, progress=False, prefix="44")
+
+    class Custom(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 2, 3)
+
+        def forward(self, x):
+            return self.conv(x).mean(dim=(2, 3))
+
+    with pytest.raises(ValueError, match="prefix=None"):
+        occlusion(Custom(), torch.randn(1, 3, 8, 8), 0, 3, 1, progress=False, prefix="conv")
+    assert default_prefix(Custom()) is None  # unknown models run whole images by default
+
+
+def test_crop_path_restores_modes():
+    model = nn.Sequential(nn.Conv2d(3, 2, 3), nn.Dropout(0.5), nn.Flatten(), nn.LazyLinear(3))
+    x = torch.randn(1, 3, 6, 6)
+    model(x)
+    model.train()
+    a = occlusion(model, x, 0, 2, 2, progress=False, prefix="0")
+    b = occlusion(model, x, 0, 2, 2, progress=False, prefix=None)
+    assert_same(a, b)
+    assert model.training and all(m.training for m in model)
