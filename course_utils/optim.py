@@ -578,8 +578,8 @@ def channel_visualization(model: nn.Module, layer: str, index: int, steps: int =
                           progress=progress, seed=seed).image
 
 
-def _features(model: nn.Module, layer: str, pixels: torch.Tensor, normalize: bool | None = None) -> torch.Tensor:
-    """Return ``layer``'s activation for ``pixels`` (computed through the same path as the loop)."""
+def layer_features(model: nn.Module, layer: str, pixels: torch.Tensor, normalize: bool | None = None) -> torch.Tensor:
+    """Return ``layer``'s activation (detached) for ``pixels`` ``(N,C,H,W)`` in [0,1], normalized as the loop does."""
     acts: dict = {}
     normalize = (not takes_pixels(model)) if normalize is None else normalize
 
@@ -602,19 +602,19 @@ def _features(model: nn.Module, layer: str, pixels: torch.Tensor, normalize: boo
 
 def feature_error(model: nn.Module, layer: str, image: torch.Tensor, reference: torch.Tensor) -> float:
     """The relative feature error ``‖φ(image) − φ(reference)‖ / ‖φ(reference)‖`` at ``layer``."""
-    a, b = _features(model, layer, image), _features(model, layer, reference)
+    a, b = layer_features(model, layer, image), layer_features(model, layer, reference)
     return float((a - b).norm() / b.norm().clamp_min(1e-12))
 
 
 def invert_features(model: nn.Module, layer: str, image: torch.Tensor, steps: int = 200, lr: float = 0.05,
-                    tv_weight: float = 10.0, jitter_px: int = 0, seed: int = 0, progress: bool = True,
+                    tv_weight: float = 30.0, jitter_px: int = 0, seed: int = 0, progress: bool = True,
                     callback=None) -> torch.Tensor:
     """Return pixels ``(1,3,H,W)`` whose ``layer`` features match those of ``image`` (pixels in [0,1]).
 
     Mahendran & Vedaldi (2015): minimize the relative feature error plus a total-variation
     prior, starting from noise.
     """
-    target = _features(model, layer, image)
+    target = layer_features(model, layer, image)
     objective = feature_match(layer, target)
     if tv_weight:
         objective = objective - tv_weight * total_variation()
@@ -625,8 +625,8 @@ def invert_features(model: nn.Module, layer: str, image: torch.Tensor, steps: in
 
 
 def deep_dream(model: nn.Module, image: torch.Tensor, layer: str, octaves: int = 4, scale: float = 1.4,
-               steps_per_octave: int = 10, step_size: float = 0.01, jitter_px: int = 16,
-               channel_index: int | None = None, progress: bool = True) -> torch.Tensor:
+               steps_per_octave: int = 20, step_size: float = 0.01, jitter_px: int = 16,
+               channel_index: int | None = None, seed: int = 0, progress: bool = True) -> torch.Tensor:
     """Return ``image`` ``(1,3,H,W)`` in [0,1] with whatever ``layer`` sees amplified (Mordvintsev et al. 2015).
 
     Runs from the smallest octave (``image`` shrunk by ``scale**(octaves-1)``) to full size;
@@ -640,12 +640,13 @@ def deep_dream(model: nn.Module, image: torch.Tensor, layer: str, octaves: int =
     sizes = [(max(8, round(h / scale ** i)), max(8, round(w / scale ** i))) for i in reversed(range(octaves))]
     detail = torch.zeros_like(image[..., : sizes[0][0], : sizes[0][1]])
     bar = tqdm(sizes, desc=f"DeepDream {layer}", disable=not progress, leave=False)
-    for size in bar:
+    for octave, size in enumerate(bar):
         base = F.interpolate(image, size=size, mode="bilinear", align_corners=False, antialias=True)
         detail = F.interpolate(detail, size=size, mode="bilinear", align_corners=False)
         param = PixelImage(init=(base + detail).clamp(0, 1))
         dreamed = optimize_image(model, objective, param, steps=steps_per_octave, lr=step_size,
-                                 optimizer="normalized", transforms=jitter(jitter_px), progress=False).image
+                                 optimizer="normalized", transforms=jitter(jitter_px), progress=False,
+                                 seed=seed + octave).image  # a fresh jitter sequence per octave
         detail = dreamed - base
     return (base + detail).clamp(0, 1)
 
@@ -663,9 +664,9 @@ def style_transfer(model: nn.Module, content: torch.Tensor, style: torch.Tensor,
     """
     parts = []
     if content_weight:
-        parts.append(content_weight * feature_match(content_layer, _features(model, content_layer, content)))
+        parts.append(content_weight * feature_match(content_layer, layer_features(model, content_layer, content)))
     for layer in style_layers if style_weight else ():
-        parts.append(style_weight * gram_match(layer, gram_matrix(_features(model, layer, style))))
+        parts.append(style_weight * gram_match(layer, gram_matrix(layer_features(model, layer, style))))
     if tv_weight:
         parts.append(-tv_weight * total_variation())
     if not parts:

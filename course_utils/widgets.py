@@ -13,7 +13,7 @@ explorer without a browser::
     explorer.result            # the (H,W) map now shown
 
 Outside a live kernel (a notebook rendered on GitHub) the explorer shows its last picture as a
-still image. Used in notebooks 00-06.
+still image. Used in every notebook.
 """
 from __future__ import annotations
 
@@ -46,7 +46,9 @@ from .weights import filter_roughness, filters_as_images
 
 __all__ = ["Explorer", "figure_png", "as_picture", "layer_activations", "tsne_map", "Saliency",
            "predictions_explorer", "checkpoint_filters_explorer", "activation_explorer", "patches_explorer",
-           "neighbours_explorer", "tsne_explorer", "occlusion_explorer", "saliency_explorer"]
+           "neighbours_explorer", "tsne_explorer", "occlusion_explorer", "saliency_explorer", "pixels_png",
+           "class_visualization_explorer", "inversion_explorer", "deepdream_explorer", "fgsm_explorer",
+           "loss_slice_explorer"]
 
 Draw = Callable[[Any, dict], tuple[Figure, str]]  # (result, control values) -> (figure, caption)
 
@@ -456,3 +458,204 @@ def saliency_explorer(model: nn.Module, images: Mapping[str, torch.Tensor],
         return fig, caption
 
     return Explorer(controls, compute, draw, title="saliency explorer")
+
+
+# --------------------------------------------------------------------------- 07: class visualization
+def pixels_png(image: torch.Tensor, side: int = 256) -> bytes:
+    """Encode one image ``(1,C,H,W)`` of pixels in [0,1] as PNG bytes, enlarged to ``side`` px (for live previews)."""
+    arr = (image[0].detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy() * 255).astype(np.uint8)
+    picture = Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr)
+    buffer = io.BytesIO()
+    picture.resize((side, side), Image.NEAREST).save(buffer, format="png")
+    return buffer.getvalue()
+
+
+def class_visualization_explorer(model: nn.Module, classes: Sequence[str], value: str | None = None,
+                                 size: int = 128, steps: int = 80, preview_every: int = 10) -> Explorer:
+    """Type a class, pick the recipe and the steps, press Run; watch the class visualization form (notebook 07).
+
+    Recipes: Fourier parameterization with robustness transforms, or pixels with L2, blur, jitter
+    and a total-variation weight (the slider). While it runs, the picture is refreshed every
+    ``preview_every`` steps. ``result``: the image ``(1,3,size,size)`` in [0,1].
+    """
+    from . import optim  # imported here: optim imports attribution, which imports this package's peers
+
+    controls = {"class": widgets.Combobox(value=value or classes[0], options=list(classes), description="class",
+                                          ensure_option=True),
+                "fourier": widgets.Checkbox(value=True, description="Fourier + transforms"),
+                "tv": widgets.FloatLogSlider(value=100, base=10, min=0, max=3.5, description="TV (pixels)",
+                                             continuous_update=False),
+                "steps": widgets.IntSlider(value=steps, min=10, max=300, step=10, description="steps",
+                                           continuous_update=False)}
+
+    def compute(**values) -> torch.Tensor:
+        if values["class"] not in classes:
+            raise ValueError(f"unknown class {values['class']!r}: pick one from the list")
+        target = list(classes).index(values["class"])
+        recipe = (dict(fourier=True, transforms=optim.standard_transforms(size)) if values["fourier"]
+                  else dict(tv_weight=values["tv"], l2_weight=100, blur_sigma=0.7, jitter_px=max(1, size // 32)))
+
+        def preview(step: int, image: torch.Tensor) -> None:
+            if step % preview_every == 0 and shown:  # not during the first run, inside the constructor
+                shown[0].image.value = pixels_png(image)
+
+        return optim.class_visualization(model, target, steps=values["steps"], size=size, callback=preview,
+                                         progress=False, **recipe)
+
+    def draw(image: torch.Tensor, values: dict) -> tuple[Figure, str]:
+        from . import optim
+
+        target = list(classes).index(values["class"])
+        p = optim.class_probability(model, image, target)
+        recipe = "Fourier + transforms" if values["fourier"] else f"pixels, TV {values['tv']:.0f}"
+        fig, ax = plt.subplots(figsize=(4, 4.3), constrained_layout=True)
+        ax.imshow(image[0].permute(1, 2, 0).numpy())
+        ax.axis("off")
+        ax.set_title(f"{values['class']}: p = {p:.3f}\n{recipe}, {values['steps']} steps")
+        return fig, f"{values['class']}: p = {p:.3f} after {values['steps']} steps ({recipe})"
+
+    shown: list[Explorer] = []
+    shown.append(Explorer(controls, compute, draw, run_button=True, title="class visualization explorer"))
+    return shown[0]
+
+
+# --------------------------------------------------------------------------- 11: FGSM
+def fgsm_explorer(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, class_names: Sequence[str],
+                  eps: float = 0.1, max_eps: float = 0.3, value: int = 0) -> Explorer:
+    """Pick a test image and ε; show the FGSM example next to the clean one with both predictions (notebook 11).
+
+    ``images``: ``(N,C,H,W)`` pixels in [0,1]; ``labels``: ``(N,)``. ``result``: ``(clean, adversarial,
+    probabilities (2,K))``; the adversarial image is ``adversarial.fgsm(model, x, y, eps)``.
+    """
+    from . import adversarial
+
+    controls = {"index": widgets.IntSlider(value=value, min=0, max=len(labels) - 1, description="image",
+                                           continuous_update=False),
+                "eps": widgets.FloatSlider(value=eps, min=0, max=max_eps, step=0.01, description="ε",
+                                           continuous_update=False)}
+
+    def compute(index: int, eps: float):
+        x, y = images[index:index + 1], labels[index:index + 1]
+        x_adv = adversarial.fgsm(model, x, y, eps)
+        with torch.no_grad():
+            probs = torch.softmax(adversarial.pixel_input(model)(torch.cat([x, x_adv]).to(model_device(model))), 1)
+        return x, x_adv, probs.cpu()
+
+    def draw(result, values: dict) -> tuple[Figure, str]:
+        x, x_adv, probs = result
+        fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), gridspec_kw={"width_ratios": [1, 1, 1.5]},
+                                 constrained_layout=True)
+        for ax, img, p, name in [(axes[0], x, probs[0], "clean"), (axes[1], x_adv, probs[1], f"FGSM ε={values['eps']:.2f}")]:
+            picture = img[0].permute(1, 2, 0).squeeze(-1).numpy()
+            ax.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=1)
+            ax.axis("off")
+            ax.set_title(f"{name}: {class_names[int(p.argmax())]} ({float(p.max()):.0%})")
+        pos = np.arange(len(class_names))
+        axes[2].barh(pos + 0.2, probs[0].numpy(), 0.4, label="clean")
+        axes[2].barh(pos - 0.2, probs[1].numpy(), 0.4, label="adversarial")
+        axes[2].set_yticks(pos, class_names)
+        axes[2].invert_yaxis()
+        axes[2].set(xlabel="probability", xlim=(0, 1))
+        axes[2].legend(loc="lower right")
+        return fig, (f"true class: {class_names[int(labels[values['index']])]}; "
+                     f"prediction {class_names[int(probs[0].argmax())]} → {class_names[int(probs[1].argmax())]}")
+
+    return Explorer(controls, compute, draw, title="FGSM explorer")
+
+
+# --------------------------------------------------------------------------- 12: loss slices
+def loss_slice_explorer(models: Mapping[int, nn.Module], solutions: Callable[[int, int], Any], x: torch.Tensor,
+                        y: torch.Tensor, seeds: Sequence[int], n: int = 15) -> Explorer:
+    """Pick a width, a seed and a span; show the filter-normalized 2-D loss slice around that solution (notebook 12).
+
+    ``models``: width -> a model of that width; ``solutions(width, seed)``: its trained parameters
+    (what ``landscape.loss_slice`` takes as ``center``). ``result``: ``(coords, grid)`` from
+    ``landscape.loss_slice``.
+    """
+    from . import landscape
+
+    widths = list(models)
+    controls = {"width": widgets.Dropdown(options=widths, value=widths[-1], description="width"),
+                "seed": widgets.Dropdown(options=list(seeds), value=seeds[0], description="seed"),
+                "span": widgets.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.1, description="span",
+                                            continuous_update=False)}
+
+    def compute(width: int, seed: int, span: float):
+        return landscape.loss_slice(models[width], solutions(width, seed), x, y, span=span, n=n, seed=seed,
+                                    progress=False)
+
+    def draw(result, values: dict) -> tuple[Figure, str]:
+        coords, grid = result
+        fig, ax = plt.subplots(figsize=(5.5, 4.5), constrained_layout=True)
+        filled = ax.contourf(coords, coords, grid, levels=20, cmap="viridis")
+        ax.plot(0, 0, "rx", ms=10, mew=2)
+        fig.colorbar(filled, ax=ax, label="test cross-entropy")
+        ax.set(xlabel="a  (direction δ)", ylabel="b  (direction η)", title=f"width {values['width']}, seed {values['seed']}")
+        ax.locator_params(nbins=5)
+        centre = grid[n // 2, n // 2]
+        return fig, f"loss at the solution {float(centre):.3f}, highest in the slice {float(grid.max()):.2f}"
+
+    return Explorer(controls, compute, draw, title="loss slice explorer")
+
+
+# --------------------------------------------------------------------------- 08: feature inversion
+def inversion_explorer(model: nn.Module, image: torch.Tensor, layers: Sequence[str], value: str | None = None,
+                       tv_weight: float = 30.0, steps: int = 200, lr: float = 0.05) -> Explorer:
+    """Pick a layer and a total-variation weight, press Run; show the photo rebuilt from that layer (notebook 08).
+
+    ``image``: pixels ``(1,3,H,W)`` in [0,1]. ``result``: ``optim.invert_features(model, layer, image,
+    steps, lr, tv_weight)``, pixels ``(1,3,H,W)``.
+    """
+    from . import optim
+
+    controls = {"layer": widgets.Dropdown(options=list(layers), value=value or layers[0], description="layer"),
+                "tv_weight": widgets.FloatLogSlider(value=tv_weight, base=10, min=-1, max=3, description="λ_TV",
+                                                    continuous_update=False)}
+
+    def compute(layer: str, tv_weight: float) -> torch.Tensor:
+        return optim.invert_features(model, layer, image, steps=steps, tv_weight=tv_weight, lr=lr, progress=False)
+
+    def draw(recon: torch.Tensor, values: dict) -> tuple[Figure, str]:
+        err = optim.feature_error(model, values["layer"], recon, image)
+        rmse = float((recon - image).pow(2).mean().sqrt())
+        caption = f"from {values['layer']}, λ_TV = {values['tv_weight']:.3g}: feature error {err:.2f}, pixel RMSE {rmse:.3f}"
+        fig = image_grid([image[0].permute(1, 2, 0), recon[0].permute(1, 2, 0)],
+                         ["original", f"from {values['layer']}, λ_TV = {values['tv_weight']:.3g}\n"
+                                      f"feature err {err:.2f}, pixel RMSE {rmse:.3f}"], cell=3.5)
+        return fig, caption
+
+    return Explorer(controls, compute, draw, run_button=True, title="inversion explorer")
+
+
+# --------------------------------------------------------------------------- 09: DeepDream
+def deepdream_explorer(model: nn.Module, image: torch.Tensor, layers: Sequence[str], value: str | None = None,
+                       step_size: float = 0.012, steps_per_octave: int = 20, octaves: int = 4,
+                       scale: float = 1.4, jitter_px: int = 16) -> Explorer:
+    """Pick a layer, the step size α, the steps per octave and the octaves, press Run; show the dream (notebook 09).
+
+    ``image``: pixels ``(1,3,H,W)`` in [0,1]. ``result``: ``optim.deep_dream(...)`` with these settings.
+    """
+    from . import optim
+
+    controls = {"layer": widgets.Dropdown(options=list(layers), value=value or layers[0], description="layer"),
+                "step_size": widgets.FloatSlider(value=step_size, min=0.002, max=0.04, step=0.002, readout_format=".3f",
+                                                 description="α", continuous_update=False),
+                "steps_per_octave": widgets.IntSlider(value=steps_per_octave, min=2, max=40, description="steps/oct",
+                                                      continuous_update=False),
+                "octaves": widgets.IntSlider(value=octaves, min=1, max=6, description="octaves",
+                                             continuous_update=False)}
+
+    def compute(layer: str, step_size: float, steps_per_octave: int, octaves: int) -> torch.Tensor:
+        return optim.deep_dream(model, image, layer, octaves=octaves, scale=scale, steps_per_octave=steps_per_octave,
+                                step_size=step_size, jitter_px=jitter_px, progress=False)
+
+    def draw(dreamed: torch.Tensor, values: dict) -> tuple[Figure, str]:
+        layer = values["layer"]
+        ratio = optim.layer_features(model, layer, dreamed).pow(2).mean() / optim.layer_features(model, layer, image).pow(2).mean()
+        caption = (f"{layer}, α = {values['step_size']:.3f}, {values['octaves']} × {values['steps_per_octave']} steps: "
+                   f"‖a‖² ×{float(ratio):.1f}")
+        fig = image_grid([image[0].permute(1, 2, 0), dreamed[0].permute(1, 2, 0)], ["original", caption.replace(": ", "\n")],
+                         cell=4.2)
+        return fig, caption
+
+    return Explorer(controls, compute, draw, run_button=True, title="DeepDream explorer")

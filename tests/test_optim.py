@@ -231,8 +231,8 @@ def test_inversion_matches_features(fashionnet):
 def test_deep_dream_amplifies_the_layer(effnet):
     x = torch.rand(1, 3, 48, 48) * 0.5 + 0.25
     dreamed = optim.deep_dream(effnet, x, "blocks.2", octaves=2, steps_per_octave=5, progress=False)
-    before = optim._features(effnet, "blocks.2", x).pow(2).mean()
-    after = optim._features(effnet, "blocks.2", dreamed).pow(2).mean()
+    before = optim.layer_features(effnet, "blocks.2", x).pow(2).mean()
+    after = optim.layer_features(effnet, "blocks.2", dreamed).pow(2).mean()
     assert dreamed.shape == x.shape and 0 <= dreamed.min() and dreamed.max() <= 1
     assert after > 1.5 * before
 

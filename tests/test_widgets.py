@@ -233,3 +233,103 @@ def test_saliency_explorer_follows_image_method_and_rank(net, images):
     target = int(net(images[7:8]).topk(2).indices[0, 1])
     assert torch.allclose(explorer.result.attribution, A.grad_cam(net, images[7:8], target, "relu3"))
     assert bytes(explorer.image.value).startswith(PNG)
+
+
+# --------------------------------------------------------------------------- 07, 11, 12
+def tiny_rgb_net() -> torch.nn.Module:
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
+                                torch.nn.Flatten(), torch.nn.Linear(4, 3)).eval()
+    model.takes_pixels = True
+    return model
+
+
+def test_class_visualization_explorer_runs_the_chosen_recipe_with_previews():
+    from course_utils import optim
+    from course_utils.widgets import class_visualization_explorer
+
+    model = tiny_rgb_net()
+    explorer = class_visualization_explorer(model, ["cat", "dog", "car"], size=16, steps=10, preview_every=2)
+    previews = []
+    explorer.image.observe(lambda change: previews.append(change["new"]), names="value")
+    explorer.controls["class"].value = "dog"
+    assert "press Run" in explorer.status.value  # slow: nothing recomputed yet
+    explorer.button.click()
+    expected = optim.class_visualization(model, 1, steps=10, size=16, fourier=True,
+                                         transforms=optim.standard_transforms(16), progress=False)
+    assert torch.equal(explorer.result, expected)
+    assert len(previews) >= 5 and all(bytes(p[:4]) == PNG for p in previews)  # 5 live previews + the final picture
+    explorer.controls["fourier"].value = False
+    explorer.controls["tv"].value = 10.0
+    explorer.button.click()
+    pixels = optim.class_visualization(model, 1, steps=10, size=16, tv_weight=10.0, l2_weight=100, blur_sigma=0.7,
+                                       jitter_px=1, progress=False)
+    assert torch.allclose(explorer.result, pixels)
+    assert "dog: p = " in explorer.status.value
+
+
+def test_fgsm_explorer_shows_fgsm_for_the_chosen_eps(net):
+    from course_utils import adversarial
+    from course_utils.widgets import fgsm_explorer
+
+    torch.manual_seed(1)
+    images, labels = torch.rand(4, 1, 28, 28), torch.tensor([0, 1, 2, 3])
+    explorer = fgsm_explorer(net, images, labels, FASHION_CLASSES, eps=0.0)
+    assert torch.equal(explorer.result[1], images[:1])  # ε = 0 changes nothing
+    explorer.controls["index"].value = 2
+    explorer.controls["eps"].value = 0.2
+    clean, adv, probs = explorer.result
+    assert torch.equal(adv, adversarial.fgsm(net, images[2:3], labels[2:3], 0.2))
+    assert (adv - clean).abs().max() <= 0.2 + 1e-6 and probs.shape == (2, 10)
+    assert "true class: Pullover" in explorer.status.value
+
+
+def test_loss_slice_explorer_slices_around_the_chosen_solution():
+    from course_utils import landscape
+    from course_utils.widgets import loss_slice_explorer
+
+    torch.manual_seed(0)
+    models = {w: landscape.mlp(w, in_features=16, classes=3) for w in (2, 4)}
+    solutions = lambda width, seed: landscape.params_of(models[width])  # noqa: E731
+    x, y = torch.rand(12, 1, 4, 4), torch.randint(0, 3, (12,))
+    explorer = loss_slice_explorer(models, solutions, x, y, seeds=[0, 1], n=5)
+    explorer.controls["width"].value = 2
+    explorer.controls["span"].value = 0.5
+    coords, grid = explorer.result
+    ref_coords, ref_grid = landscape.loss_slice(models[2], solutions(2, 0), x, y, span=0.5, n=5, seed=0, progress=False)
+    assert torch.equal(coords, ref_coords) and torch.allclose(grid, ref_grid)
+    with torch.no_grad():
+        centre = torch.nn.functional.cross_entropy(models[2](x), y)
+    assert float(grid[2, 2]) == pytest.approx(float(centre), rel=1e-5)  # the middle of the slice is the solution
+
+
+def test_inversion_explorer_rebuilds_from_the_chosen_layer():
+    from course_utils import optim
+    from course_utils.widgets import inversion_explorer
+
+    model = tiny_rgb_net()
+    photo = torch.rand(1, 3, 12, 12)
+    explorer = inversion_explorer(model, photo, ["0", "1"], tv_weight=1.0, steps=8)
+    explorer.controls["layer"].value = "1"
+    explorer.controls["tv_weight"].value = 10.0
+    explorer.button.click()
+    expected = optim.invert_features(model, "1", photo, steps=8, tv_weight=10.0, lr=0.05, progress=False)
+    assert torch.equal(explorer.result, expected)
+    assert "from 1, λ_TV = 10" in explorer.status.value
+
+
+def test_deepdream_explorer_uses_the_chosen_settings():
+    from course_utils import optim
+    from course_utils.widgets import deepdream_explorer
+
+    model = tiny_rgb_net()
+    photo = torch.rand(1, 3, 24, 24) * 0.5 + 0.25
+    explorer = deepdream_explorer(model, photo, ["0", "1"], steps_per_octave=2, octaves=1, jitter_px=2)
+    with explorer.paused():
+        explorer.controls["layer"].value = "1"
+        explorer.controls["octaves"].value = 2
+    explorer.button.click()
+    expected = optim.deep_dream(model, photo, "1", octaves=2, steps_per_octave=2, step_size=0.012, jitter_px=2,
+                                progress=False)
+    assert torch.equal(explorer.result, expected)
+    assert explorer.result.shape == photo.shape and "‖a‖² ×" in explorer.status.value
