@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.course-installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: help install lab test test-unit test-notebooks render clean
+.PHONY: help install lab test test-unit test-notebooks test-ui render clean
 
 help:
 	@echo "make lab     set up .venv (once) and open JupyterLab on the first notebook"
@@ -33,7 +33,11 @@ test: install
 		--nbval-lax --nbval-current-env --durations=15 ; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 
 test-unit: install
-	COURSE_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest tests
+	COURSE_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest tests --ignore=tests/ui
+
+# JupyterLab in headless Chromium (Debian's `chromium`): run all cells, move a slider, compare images.
+test-ui: install
+	$(BIN)/python -m pytest tests/ui -s
 
 test-notebooks: install
 	COURSE_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest $(NOTEBOOKS) --nbval-lax --nbval-current-env
