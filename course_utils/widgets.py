@@ -48,7 +48,7 @@ __all__ = ["Explorer", "figure_png", "as_picture", "layer_activations", "tsne_ma
            "predictions_explorer", "checkpoint_filters_explorer", "activation_explorer", "patches_explorer",
            "neighbours_explorer", "tsne_explorer", "occlusion_explorer", "saliency_explorer", "pixels_png",
            "class_visualization_explorer", "inversion_explorer", "deepdream_explorer", "fgsm_explorer",
-           "loss_slice_explorer"]
+           "loss_slice_explorer", "gram_error", "style_explorer"]
 
 Draw = Callable[[Any, dict], tuple[Figure, str]]  # (result, control values) -> (figure, caption)
 
@@ -659,3 +659,69 @@ def deepdream_explorer(model: nn.Module, image: torch.Tensor, layers: Sequence[s
         return fig, caption
 
     return Explorer(controls, compute, draw, run_button=True, title="DeepDream explorer")
+
+
+# --------------------------------------------------------------------------- 10: neural style
+def gram_error(model: nn.Module, image: torch.Tensor, reference: torch.Tensor, layers: Sequence[str]) -> float:
+    """The relative Gram error ``‖G(image) − G(reference)‖² / ‖G(reference)‖²`` averaged over ``layers`` (0: same).
+
+    ``image``, ``reference``: pixels ``(1,3,H,W)`` in [0,1] (sizes may differ).
+    """
+    from . import optim
+
+    errors = []
+    for layer in layers:
+        g = optim.gram_matrix(optim.layer_features(model, layer, image))
+        r = optim.gram_matrix(optim.layer_features(model, layer, reference))
+        errors.append(float((g - r).pow(2).sum() / r.pow(2).sum().clamp_min(1e-12)))
+    return float(np.mean(errors))
+
+
+def style_explorer(model: nn.Module, content: torch.Tensor, styles: Mapping[str, torch.Tensor], content_layer: str,
+                   style_layers: Sequence[str] | Mapping[str, Sequence[str]], steps: int = 100, ratio: float = 0.1,
+                   style_weight: float = 1e3, tv_weight: float = 0.0, value: str | None = None) -> Explorer:
+    """Pick a style, the content/style ratio α/β and the style layers, press Run; show the stylized photo (notebook 10).
+
+    ``content`` and each style: pixels ``(1,3,H,W)`` in [0,1]. ``style_layers``: layer names (chosen
+    with a multiple selection; all selected at first) or named sets of them (chosen with a dropdown).
+    ``result``: ``optim.style_transfer(model, content, style, content_layer, layers,
+    content_weight=ratio·style_weight, style_weight, tv_weight, steps).image``, pixels ``(1,3,H,W)``.
+    """
+    from . import optim
+
+    if not styles:
+        raise ValueError("styles is empty: pass at least one name -> (1,3,H,W) style image")
+    if isinstance(style_layers, Mapping):
+        layer_sets = {name: list(layers) for name, layers in style_layers.items()}
+        layer_control = widgets.Dropdown(options=list(layer_sets), description="style layers")
+    else:
+        layer_sets = None
+        layer_control = widgets.SelectMultiple(options=list(style_layers), value=tuple(style_layers), rows=4,
+                                               description="style layers")
+    controls = {"style": widgets.Dropdown(options=list(styles), value=value or next(iter(styles)), description="style"),
+                "ratio": widgets.FloatLogSlider(value=ratio, base=10, min=-3, max=1, description="α/β",
+                                                continuous_update=False),
+                "layers": layer_control}
+
+    def chosen_layers(layers) -> list[str]:
+        return layer_sets[layers] if layer_sets is not None else list(layers)
+
+    def compute(style: str, ratio: float, layers) -> torch.Tensor:
+        names = chosen_layers(layers)
+        if not names:
+            raise ValueError("no style layer selected: pick at least one (ctrl/shift-click)")
+        return optim.style_transfer(model, content, styles[style], content_layer, names,
+                                    content_weight=ratio * style_weight, style_weight=style_weight,
+                                    tv_weight=tv_weight, steps=steps, progress=False).image
+
+    def draw(stylized: torch.Tensor, values: dict) -> tuple[Figure, str]:
+        style, names = styles[values["style"]], chosen_layers(values["layers"])
+        before, after = gram_error(model, content, style, names), gram_error(model, stylized, style, names)
+        caption = (f"{values['style']}, α/β = {values['ratio']:.3g}, {len(names)} style layers: "
+                   f"Gram error to the style {before:.3f} (photo) → {after:.3f}")
+        fig = image_grid([content[0].permute(1, 2, 0), style[0].permute(1, 2, 0), stylized[0].permute(1, 2, 0)],
+                         ["content", f"style: {values['style']}",
+                          f"α/β = {values['ratio']:.3g}\nGram error {after:.3f}"], cell=3.5)
+        return fig, caption
+
+    return Explorer(controls, compute, draw, run_button=True, title="style explorer")

@@ -333,3 +333,43 @@ def test_deepdream_explorer_uses_the_chosen_settings():
                                 progress=False)
     assert torch.equal(explorer.result, expected)
     assert explorer.result.shape == photo.shape and "‖a‖² ×" in explorer.status.value
+
+
+def test_style_explorer_runs_style_transfer_with_the_chosen_settings():
+    from course_utils import optim
+    from course_utils.widgets import gram_error, style_explorer
+
+    model = tiny_rgb_net()
+    photo = torch.rand(1, 3, 12, 12, generator=torch.Generator().manual_seed(1))
+    styles = {"stripes": torch.arange(12.).remainder(2).expand(1, 3, 12, 12).clone(),
+              "flat": torch.full((1, 3, 12, 12), 0.3)}
+    explorer = style_explorer(model, photo, styles, "1", ["0", "1"], steps=5)
+    with explorer.paused():
+        explorer.controls["style"].value = "stripes"
+        explorer.controls["ratio"].value = 0.01
+        explorer.controls["layers"].value = ("0",)
+    explorer.button.click()
+    expected = optim.style_transfer(model, photo, styles["stripes"], "1", ["0"], content_weight=10.0, style_weight=1e3,
+                                    steps=5, progress=False).image
+    assert torch.allclose(explorer.result, expected)
+    assert explorer.result.shape == photo.shape
+    # the style moved towards the stripes' Gram matrix, and the caption says by how much
+    stripes = styles["stripes"]
+    assert gram_error(model, explorer.result, stripes, ["0"]) < gram_error(model, photo, stripes, ["0"])
+    assert "stripes, α/β = 0.01" in explorer.status.value
+    explorer.controls["layers"].value = ()
+    explorer.button.click()
+    assert "no style layer selected" in explorer.error
+
+
+def test_style_explorer_accepts_named_layer_sets():
+    from course_utils.widgets import style_explorer
+
+    model = tiny_rgb_net()
+    photo = torch.rand(1, 3, 8, 8)
+    layer_sets = {"early": ["0"], "both": ["0", "1"]}
+    explorer = style_explorer(model, photo, {"noise": torch.rand(1, 3, 8, 8)}, "1", layer_sets, steps=2)
+    assert isinstance(explorer.controls["layers"], widgets.Dropdown)
+    explorer.controls["layers"].value = "both"
+    explorer.button.click()
+    assert explorer.error is None and "2 style layers" in explorer.status.value
