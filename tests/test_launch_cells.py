@@ -2,7 +2,6 @@
 import contextlib
 import io
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,9 +27,12 @@ def source(cell: dict) -> str:
 
 @pytest.fixture
 def copies(tmp_path):
+    """Copies of two course notebooks as they were before the tool ran (launch cells removed)."""
     paths = []
     for name in NAMES:
-        shutil.copy(ROOT / "notebooks" / name, tmp_path / name)
+        nb = json.loads((ROOT / "notebooks" / name).read_text())
+        nb["cells"] = [c for c in nb["cells"] if "launch" not in c["metadata"].get("tags", [])]
+        (tmp_path / name).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
         paths.append(tmp_path / name)
     return paths
 
@@ -105,3 +107,9 @@ def test_colab_branch_clones_installs_and_points_at_the_data(copies, monkeypatch
     assert course[0] == extras[0] == sys.executable and not any(p.startswith(("torch==", "torchvision")) for p in extras)
     assert __import__("os").environ["COURSE_DATA_DIR"] == "/content/visualizing-convnets/data"
     assert sys.path[0] == "/content/visualizing-convnets"
+
+
+def test_every_course_notebook_has_current_launch_cells():
+    notebooks = sorted(str(p) for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    result = run_tool("--check", *notebooks)
+    assert result.returncode == 0, f"run `python tools/launch_cells.py notebooks/*.ipynb`:\n{result.stdout}{result.stderr}"
