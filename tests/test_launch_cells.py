@@ -98,7 +98,9 @@ def test_colab_branch_clones_installs_and_points_at_the_data(copies, monkeypatch
     monkeypatch.setitem(sys.modules, "google.colab", type(sys)("google.colab"))
     monkeypatch.setattr(subprocess, "run", lambda cmd, check: calls.append(cmd))
     monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
+    # setenv first so that monkeypatch remembers the variable was unset and removes what the cell sets
+    monkeypatch.setenv("COURSE_DATA_DIR", "")
+    monkeypatch.delenv("COURSE_DATA_DIR")
     exec(compile(source(colab), "cell", "exec"), {})
     clone, course, extras = calls
     assert clone[:2] == ["git", "clone"] and clone[-2:] == ["https://github.com/OWNER/visualizing-convnets",
@@ -107,6 +109,14 @@ def test_colab_branch_clones_installs_and_points_at_the_data(copies, monkeypatch
     assert course[0] == extras[0] == sys.executable and not any(p.startswith(("torch==", "torchvision")) for p in extras)
     assert __import__("os").environ["COURSE_DATA_DIR"] == "/content/visualizing-convnets/data"
     assert sys.path[0] == "/content/visualizing-convnets"
+
+
+def test_the_pretend_colab_run_left_no_trace():
+    # runs after the test above: the data folder must be the course's own again
+    from course_utils import config
+
+    assert __import__("os").environ.get("COURSE_DATA_DIR") != "/content/visualizing-convnets/data"
+    assert (config.data_dir() / "MANIFEST.json").is_file()
 
 
 def test_every_course_notebook_has_current_launch_cells():

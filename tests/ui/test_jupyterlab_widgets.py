@@ -2,7 +2,7 @@
 
 JupyterLab (from this venv) serves a temporary copy of each notebook on localhost with a token and
 throw-away config/settings/workspace/runtime folders; Playwright drives Debian's headless Chromium
-(never a browser download). Fast mode (COURSE_FAST=1) keeps each notebook well under 90 s.
+(never a browser download). Fast mode (COURSE_FAST=1) keeps each notebook to a minute or two.
 Screenshots go to tests/ui/screenshots/ (git-ignored). Run alone with `make test-ui`.
 """
 from __future__ import annotations
@@ -33,8 +33,8 @@ CASES = [
     ("07_class_visualization.ipynb", "steps", ["ArrowLeft"] * 4, "Run"),
 ]
 
-CELL_TIMEOUT_S = 90  # the whole "run all" in fast mode must finish within this
-WIDGET_TIMEOUT_S = 45  # one widget callback (run button or slider) must redraw within this
+CELL_TIMEOUT_S = 240  # the whole "run all" in fast mode (a cold kernel on a busy 2-core CI machine needs ~100 s)
+WIDGET_TIMEOUT_S = 90  # one widget callback (run button or slider) must redraw within this
 
 # Settings that keep the page quiet and deterministic: every cell attached to the DOM (so all
 # prompts can be read), no autosave, no news or update requests to the internet.
