@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .config import model_device
+from .core import frozen_eval
 from .hooks import capture_activations
 
 
@@ -51,11 +51,8 @@ def channel_max_over_dataset(
         raise ValueError("channel_max_over_dataset needs at least one image")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    dev = model_device(model)
     maxima: dict[str, torch.Tensor] = {}
-    was_training = model.training
-    model.eval()
-    try:
+    with frozen_eval(model) as dev:
         with capture_activations(model, names) as acts:
             for start in tqdm(range(0, len(images), batch_size), desc="channel maxima", disable=not progress,
                               leave=False):
@@ -63,8 +60,6 @@ def channel_max_over_dataset(
                 for name in names:
                     batch_max = _per_channel_max(acts[name]).cpu()
                     maxima[name] = batch_max if name not in maxima else torch.maximum(maxima[name], batch_max)
-    finally:
-        model.train(was_training)
     return maxima
 
 
@@ -85,12 +80,6 @@ def count_dead_units(
 def layer_sparsity(model: nn.Module, layers: str | Iterable[str], x: torch.Tensor) -> dict[str, float]:
     """Return ``{layer: share of zeros}`` of each layer's output for the batch ``x``, from one forward pass."""
     names = [layers] if isinstance(layers, str) else list(layers)
-    dev = model_device(model)
-    was_training = model.training
-    model.eval()
-    try:
-        with capture_activations(model, names) as acts:
-            model(x.to(dev))
-    finally:
-        model.train(was_training)
+    with frozen_eval(model) as dev, capture_activations(model, names) as acts:
+        model(x.to(dev))
     return {name: sparsity(acts[name]) for name in names}

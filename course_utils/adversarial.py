@@ -1,10 +1,9 @@
 """Adversarial examples: FGSM, PGD and targeted fooling images, with ε in pixel units.
 
 Every function here takes and returns pixels in [0,1] and measures the perturbation in the
-same units: ``eps=2/255`` means "no pixel moves by more than two grey levels". A model that
-wants ImageNet-normalized input is wrapped by ``pixel_input`` (the functions do it for you),
-so the normalization sits inside the model and no one does ε arithmetic in normalized space;
-FashionNet already takes pixels. Used in notebook 11 (Szegedy et al. 2014; Goodfellow et al.
+same units: ``eps=2/255`` means "no pixel moves by more than two grey levels". Every model
+of the course normalizes inside itself, so no one does ε arithmetic in normalized space.
+Used in notebook 11 (Szegedy et al. 2014; Goodfellow et al.
 2015; Madry et al. 2018).
 """
 from __future__ import annotations
@@ -16,47 +15,20 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import optim
-from .attribution import frozen_eval
-from .config import model_device
-from .models import IMAGENET_MEAN, IMAGENET_STD, Normalize
+from .core import frozen_eval
 
-__all__ = ["PixelInput", "pixel_input", "fgsm", "pgd", "fooling_image", "project", "predict",
+__all__ = ["fgsm", "pgd", "fooling_image", "project", "predict",
            "attack_accuracy", "transfer_rate", "flip_rate", "random_sign_noise", "linear_score_change"]
 
 
-class PixelInput(nn.Module):
-    """``model`` with ImageNet normalization as its first step: takes ``(N,3,H,W)`` pixels in [0,1]."""
-
-    takes_pixels = True
-
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.normalize = Normalize(IMAGENET_MEAN, IMAGENET_STD)
-        self.model = model
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(self.normalize(x))
-
-
-def pixel_input(model: nn.Module) -> nn.Module:
-    """Return a model that takes pixels in [0,1]: ``model`` itself if it already does, else ``PixelInput(model)``."""
-    if getattr(model, "takes_pixels", False):
-        return model
-    # the new Normalize buffers must live where the model lives
-    wrapped = PixelInput(model).to(model_device(model))
-    wrapped.training = model.training  # not .train(): that would reset every inner module's own mode
-    return wrapped
-
-
-def _prepare(model: nn.Module, x: torch.Tensor, eps: float) -> nn.Module:
-    """Check that x holds pixels and eps is a pixel distance; return the model wrapped to take pixels."""
+def _check(x: torch.Tensor, eps: float) -> None:
+    """Check that x holds pixels and eps is a pixel distance (every course model takes pixels in [0,1])."""
     if x.dim() != 4:
         raise ValueError(f"x must be a batch of images (N,C,H,W), got shape {tuple(x.shape)}")
     if x.min() < 0 or x.max() > 1:
-        raise ValueError("x must hold pixels in [0,1] (use images.to_tensor, not images.preprocess)")
+        raise ValueError("x must hold pixels in [0,1] (images.preprocess gives them; do not normalize them yourself)")
     if not 0 <= eps <= 1:
         raise ValueError(f"eps is in pixel units and must lie in [0,1], got {eps}")
-    return pixel_input(model)
 
 
 def project(x_adv: torch.Tensor, x: torch.Tensor, eps: float) -> torch.Tensor:
@@ -78,7 +50,7 @@ def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, targete
     ``y`` holds the true labels (untargeted: raise their loss) or, with ``targeted``, the
     classes to reach (lower their loss). Returns a detached tensor on ``x``'s device.
     """
-    model = _prepare(model, x, eps)
+    _check(x, eps)
     with frozen_eval(model) as device:
         xd, yd = x.detach().to(device), torch.as_tensor(y).to(device)
         grad = _loss_gradient(model, xd, yd, targeted)
@@ -93,7 +65,7 @@ def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, step: fl
     pixel. ``step`` defaults to ``2.5 * eps / steps``; ``random_start`` begins at a uniform point
     of the ball.
     """
-    model = _prepare(model, x, eps)
+    _check(x, eps)
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
     step = 2.5 * eps / steps if step is None else step
@@ -129,7 +101,7 @@ def fooling_image(model: nn.Module, x: torch.Tensor, target: int, eps: float = 2
     (default ``eps / 4``), after each step projected into the ε-ball and [0,1]. ``objective`` is
     ``"margin"`` (target logit minus best other, capped) or ``"log_prob"``. Returns pixels on the CPU.
     """
-    model = _prepare(model, x, eps)
+    _check(x, eps)
     choices = {"margin": _margin, "log_prob": optim.class_log_prob}
     if objective not in choices:
         raise ValueError(f"objective must be one of {sorted(choices)}, not {objective!r}")
@@ -145,7 +117,6 @@ def fooling_image(model: nn.Module, x: torch.Tensor, target: int, eps: float = 2
 @torch.no_grad()
 def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """Return the predicted class ``(N,)`` (on the CPU) of pixels ``x`` ``(N,C,H,W)``."""
-    model = pixel_input(model)
     with frozen_eval(model) as device:
         return torch.cat([model(x[i:i + batch_size].to(device)).argmax(1).cpu() for i in range(0, len(x), batch_size)])
 

@@ -29,63 +29,18 @@ from __future__ import annotations
 
 import copy
 import math
-from contextlib import contextmanager
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import model_device
-from .hooks import get_layer, relu_gradient_rule
-
-Target = int | Sequence[int] | torch.Tensor
+from .core import Target, frozen_eval, resolve_targets
+from .hooks import get_layer, hooked, relu_gradient_rule
 
 
 # --------------------------------------------------------------------------- shared plumbing
-@contextmanager
-def frozen_eval(model: nn.Module) -> Iterator[torch.device]:
-    """Run the block with ``model`` in eval mode and its parameters frozen; restore both after it. Yields the device."""
-    modes = [(m, m.training) for m in model.modules()]
-    flags = [(p, p.requires_grad) for p in model.parameters()]
-    try:
-        for m, _ in modes:
-            m.training = False  # eval mode: dropout and batch statistics would make maps random
-        for p, flag in flags:
-            if flag:
-                p.requires_grad_(False)  # only the input needs a gradient: less memory, no .grad on weights
-        yield model_device(model)
-    finally:
-        for p, flag in flags:
-            if flag:
-                p.requires_grad_(True)
-        for m, mode in modes:
-            m.training = mode
-
-
-def resolve_targets(target: Target, n: int, num_classes: int | None = None) -> torch.Tensor:
-    """Turn an int, a list or a tensor of class indices into a ``(n,)`` long tensor (range-checked if ``num_classes``)."""
-    if isinstance(target, torch.Tensor):
-        t = target.detach().to("cpu", torch.long).flatten()
-    elif isinstance(target, (int, np.integer)):
-        t = torch.tensor([int(target)])
-    elif isinstance(target, Sequence) and not isinstance(target, str):
-        t = torch.tensor([int(v) for v in target], dtype=torch.long)
-    else:
-        raise ValueError(f"target must be a class index (int), a list or a tensor of them, not {type(target).__name__}")
-    if t.numel() == 1:
-        t = t.expand(n)
-    if t.numel() != n:
-        raise ValueError(f"got {t.numel()} targets for a batch of {n} images; give one class index or one per image")
-    if (t < 0).any():
-        raise ValueError(f"target class {int(t[t < 0][0])} is out of range: class indices start at 0")
-    if num_classes is not None and (t >= num_classes).any():
-        bad = int(t[t >= num_classes][0])
-        raise ValueError(f"target class {bad} is out of range: the model has {num_classes} classes (0..{num_classes - 1})")
-    return t.clone()
-
-
 def _check_input(x: torch.Tensor) -> None:
     if not isinstance(x, torch.Tensor) or x.dim() != 4:
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
@@ -201,7 +156,7 @@ def integrated_gradients(model: nn.Module, x: torch.Tensor, target: Target, base
     n = x.shape[0]
     with frozen_eval(model) as dev:
         x = x.detach().to(dev)
-        base = torch.as_tensor(baseline, dtype=x.dtype, device=dev).expand_as(x)
+        base = torch.as_tensor(baseline, dtype=x.dtype, device=dev).detach().expand_as(x)  # no graph into the result
         targets = resolve_targets(target, n)  # the class range is checked against the logits later
         total = torch.zeros_like(x)
         bar = _progress(math.ceil(steps / batch_size), progress, "integrated gradients")
@@ -234,11 +189,8 @@ def grad_cam(model: nn.Module, x: torch.Tensor, target: Target, layer: str) -> t
 
     with frozen_eval(model) as dev:
         leaf = x.detach().to(dev).clone().requires_grad_(True)  # gives the layer's output a graph
-        handle = module.register_forward_hook(keep_output)
-        try:
+        with hooked(forward=[(module, keep_output)]):
             logits = model(leaf.clone())  # the clone lets a first in-place ReLU modify its input
-        finally:
-            handle.remove()
         act = store["act"]
         (grads,) = torch.autograd.grad(_class_scores(logits, target).sum(), act)
         weights = grads.mean(dim=(2, 3), keepdim=True)  # one weight per channel

@@ -11,24 +11,18 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from torch import nn
 
-from .config import model_device
+from .core import frozen_eval
 from .hooks import capture_activations
 
 
 @torch.no_grad()
 def compute_codes(model: nn.Module, layer: str, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """Return the flattened outputs of ``layer`` for ``images`` (N,...) as an (N, D) CPU tensor."""
-    device = model_device(model)
-    was_training = model.training
-    model.eval()  # dropout off: the same image always gets the same code
     codes = []
-    try:
-        with capture_activations(model, layer) as acts:
-            for start in range(0, len(images), batch_size):
-                model(images[start:start + batch_size].to(device))
-                codes.append(acts[layer].flatten(1).cpu())
-    finally:
-        model.train(was_training)
+    with frozen_eval(model) as device, capture_activations(model, layer) as acts:  # eval: no dropout, same code
+        for start in range(0, len(images), batch_size):
+            model(images[start:start + batch_size].to(device))
+            codes.append(acts[layer].flatten(1).cpu())
     return torch.cat(codes)
 
 

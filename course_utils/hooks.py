@@ -1,16 +1,21 @@
-"""Hooks: read what a layer computes, and change how ReLUs pass gradients back.
+"""Hooks: read what a layer computes, stop a forward pass early, change how ReLUs pass gradients back.
 
-Both tools are context managers: every hook they add is removed when the ``with`` block
-ends, also when it ends with an exception. Taught in notebooks 00 (capture) and 06 (rules).
+``hooked`` is the one place in the course where hooks are registered: every other tool
+(``capture_activations``, ``run_until``, the optimization loop, Grad-CAM, receptive fields,
+occlusion) goes through it, so every hook is removed when its ``with`` block ends, also when
+it ends with an exception. Taught in notebooks 00 (capture) and 06 (rules).
 """
 from __future__ import annotations
 
 import difflib
 from contextlib import contextmanager
-from typing import Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import torch
 from torch import nn
+
+ForwardHook = Callable[[nn.Module, tuple, Any], Any]  # (module, inputs, output) -> None or a new output
+PreHook = Callable[[nn.Module, tuple], Any]  # (module, inputs) -> None or new inputs
 
 
 def layer_names(model: nn.Module, kinds: type | tuple[type, ...] | None = None) -> list[str]:
@@ -58,14 +63,52 @@ def capture_activations(model: nn.Module, layers: str | Iterable[str], detach: b
 
         return hook
 
+    with hooked(forward=[(module, make_hook(name)) for name, module in modules.items()]):
+        yield captured
+
+
+@contextmanager
+def hooked(forward: Iterable[tuple[nn.Module, ForwardHook]] = (),
+           pre: Iterable[tuple[nn.Module, PreHook]] = ()) -> Iterator[None]:
+    """Register ``(module, hook)`` forward hooks and forward pre-hooks for the ``with`` block only.
+
+    Hooks run in the order given; all are removed after the block, also when it raises.
+    """
     handles = []
     try:
-        for name, module in modules.items():
-            handles.append(module.register_forward_hook(make_hook(name)))
-        yield captured
+        for module, hook in pre:
+            handles.append(module.register_forward_pre_hook(hook))
+        for module, hook in forward:
+            handles.append(module.register_forward_hook(hook))
+        yield
     finally:
         for handle in handles:
             handle.remove()
+
+
+class StopForward(Exception):
+    """Raised by a hook to end a forward pass early: nothing after that layer is needed."""
+
+
+def stop_hook(_module: nn.Module, _inputs: tuple, _output: Any) -> None:
+    """A forward hook that ends the forward pass (``run_until`` catches it)."""
+    raise StopForward
+
+
+def run_until(model: nn.Module, x: torch.Tensor, stop_at: nn.Module | None = None) -> torch.Tensor | None:
+    """Return ``model(x)``; with ``stop_at``, end the pass right after that module has run and return None.
+
+    Hooks already in place on ``stop_at`` run before the pass ends, so whatever they record is
+    complete. Use it inside ``hooked``/``capture_activations`` to skip the rest of the network.
+    """
+    try:
+        if stop_at is None:
+            return model(x)
+        with hooked(forward=[(stop_at, stop_hook)]):
+            model(x)
+    except StopForward:
+        return None
+    raise ValueError(f"{type(stop_at).__name__} never ran in {type(model).__name__}'s forward pass")
 
 
 # ---------------------------------------------------------------------------------------
@@ -103,7 +146,19 @@ class _RuleReLU(torch.autograd.Function):
 
 
 def _relu_modules(model: nn.Module) -> list[nn.Module]:
-    return [m for m in model.modules() if type(m) in (nn.ReLU, nn.ReLU6)]
+    """Every ReLU / ReLU6 module, subclasses included; a subclass with its own ``forward`` raises."""
+    relus = []
+    for name, module in model.named_modules():
+        if not isinstance(module, (nn.ReLU, nn.ReLU6)):
+            continue
+        base = nn.ReLU if isinstance(module, nn.ReLU) else nn.ReLU6
+        if type(module).forward is not base.forward:  # e.g. a leaky or clipped variant: its rule is unknown
+            raise ValueError(
+                f"module {name!r} ({type(module).__name__}) subclasses {base.__name__} but overrides forward(), "
+                "so the guided/deconvnet rule for it is not known; replace it with a plain nn.ReLU"
+            )
+        relus.append(module)
+    return relus
 
 
 @contextmanager

@@ -1,10 +1,12 @@
-"""Photos in and out: sample images that ship with pip packages, any file or URL, and the
-ImageNet pre/de-processing every ImageNet model in the course expects. Taught in notebook 00.
+"""Photos in and out: sample images that ship with pip packages, any file or URL, resizing to
+model size, the ImageNet normalization (which every model applies itself, as its first layer),
+and the one Gaussian blur of the course. Taught in notebook 00.
 """
 from __future__ import annotations
 
 import difflib
 import io
+import math
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -14,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .models import IMAGENET_MEAN, IMAGENET_STD
+from .models import IMAGENET_MEAN, IMAGENET_STD, standardize
 
 
 @dataclass(frozen=True)
@@ -150,22 +152,39 @@ def _open_bytes(data: bytes, label: str) -> Image.Image:
 
 
 # ------------------------------------------------------------------------- tensors
-def _channel_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    mean = torch.tensor(IMAGENET_MEAN, dtype=x.dtype, device=x.device).view(-1, 1, 1)
-    std = torch.tensor(IMAGENET_STD, dtype=x.dtype, device=x.device).view(-1, 1, 1)
-    return mean, std
-
-
 def normalize(pixels: torch.Tensor) -> torch.Tensor:
-    """Map ``(N,3,H,W)`` (or ``(3,H,W)``) pixels in [0,1] to ImageNet-normalized values."""
-    mean, std = _channel_stats(pixels)
-    return (pixels - mean) / std
+    """Map ``(N,3,H,W)`` (or ``(3,H,W)``) pixels in [0,1] to ImageNet-normalized values.
+
+    Every ImageNet model of the course does this itself, as its first layer (``model.normalize``
+    or ``model.input_norm``): pass models pixels, never normalized values.
+    """
+    return standardize(pixels, IMAGENET_MEAN, IMAGENET_STD)
 
 
 def unnormalize(x: torch.Tensor) -> torch.Tensor:
     """Inverse of ``normalize``: ImageNet-normalized ``(N,3,H,W)`` back to pixels (not clamped)."""
-    mean, std = _channel_stats(x)
+    shape = (-1, 1, 1)
+    std = torch.tensor(IMAGENET_STD, dtype=x.dtype, device=x.device).view(shape)
+    mean = torch.tensor(IMAGENET_MEAN, dtype=x.dtype, device=x.device).view(shape)
     return x * std + mean
+
+
+def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Blur images ``(N,C,H,W)`` with a separable Gaussian of ``sigma`` pixels (reflect padding), same size out.
+
+    The kernel reaches ceil(3 sigma) pixels each way, cut to what reflect padding allows on small images.
+    """
+    if sigma <= 0:
+        return x.clone()
+    radius = max(1, min(math.ceil(3 * sigma), x.shape[-1] - 1, x.shape[-2] - 1))
+    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
+    kernel = torch.exp(-0.5 * (t / sigma) ** 2)
+    kernel = kernel / kernel.sum()
+    c = x.shape[1]
+    out = F.pad(x, (radius, radius, 0, 0), mode="reflect")
+    out = F.conv2d(out, kernel.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)  # along rows
+    out = F.pad(out, (0, 0, radius, radius), mode="reflect")
+    return F.conv2d(out, kernel.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)  # along columns
 
 
 def to_tensor(img) -> torch.Tensor:
@@ -175,7 +194,7 @@ def to_tensor(img) -> torch.Tensor:
 
 
 def preprocess(img, size: int | None = 224, crop: bool = True) -> torch.Tensor:
-    """Turn an image (PIL, path, sample name, array) into an ImageNet-normalized ``(1,3,size,size)`` tensor.
+    """Turn an image (PIL, path, sample name, array) into ``(1,3,size,size)`` pixels in [0,1], ready for any model.
 
     The shorter side is resized to ``size`` (antialiased bilinear) and, with ``crop``, the
     centre ``size x size`` square is kept. ``size=None`` keeps the image's own size.
@@ -189,22 +208,20 @@ def preprocess(img, size: int | None = 224, crop: bool = True) -> torch.Tensor:
         if crop:
             top, left = (new_h - size) // 2, (new_w - size) // 2
             x = x[..., top:top + size, left:left + size]
-    return normalize(x.clamp(0, 1))
+    return x.clamp(0, 1)
 
 
-def deprocess(x: torch.Tensor, normalized: bool = True) -> np.ndarray:
-    """Turn a model input back into a displayable array in [0,1].
+def deprocess(x: torch.Tensor) -> np.ndarray:
+    """Turn a model input (pixels) back into a displayable array, clamped to [0,1].
 
     ``(1,3,H,W)`` or ``(3,H,W)`` -> ``(H,W,3)``; ``(N,3,H,W)`` -> ``(N,H,W,3)``; one channel
-    -> ``(H,W)``. ``normalized=False`` for tensors that already hold pixels.
+    ``(1,1,H,W)``/``(1,H,W)`` -> ``(H,W)``, ``(N,1,H,W)`` -> ``(N,H,W)``.
     """
     x = x.detach().float().cpu()
     if x.dim() == 4 and x.shape[0] == 1:
         x = x[0]
     if x.dim() not in (3, 4) or x.shape[-3] not in (1, 3):
         raise ValueError(f"expected (3,H,W), (N,3,H,W) or one-channel images, got shape {tuple(x.shape)}")
-    if x.shape[-3] == 3 and normalized:
-        x = unnormalize(x)
     x = x.clamp(0, 1)
     if x.shape[-3] == 1:
         return x.squeeze(-3).numpy()

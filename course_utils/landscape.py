@@ -19,7 +19,7 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 from tqdm.auto import tqdm
 
-from .attribution import frozen_eval
+from .core import frozen_eval
 from .config import model_device
 
 Params = dict[str, torch.Tensor]

@@ -1,9 +1,10 @@
 """The course's models: EfficientNet-Lite0 (offline ImageNet), torchvision classics, FashionNet.
 
-Every loader returns a model in eval mode with frozen parameters. ImageNet models take
-``(N,3,H,W)`` ImageNet-normalized input (see ``images.preprocess``) and return ``(N,1000)``
-logits; FashionNet takes ``(N,1,28,28)`` pixels in [0,1] and returns ``(N,10)`` logits.
-Taught in notebook 00.
+Every loader returns a model in eval mode with frozen parameters, and **every model takes
+pixels in [0,1]**: the normalization its weights were trained with is its first layer. ImageNet
+models take ``(N,3,H,W)`` (see ``images.preprocess``) and return ``(N,1000)`` logits;
+FashionNet takes ``(N,1,28,28)`` and returns ``(N,10)`` logits. So an ε, a feature
+visualization or an inversion is always in pixel units. Taught in notebook 00.
 """
 from __future__ import annotations
 
@@ -28,16 +29,50 @@ FASHION_MEAN, FASHION_STD = 0.2860, 0.3530
 
 
 # --------------------------------------------------------------------------- architectures
+def standardize(x: torch.Tensor, mean, std) -> torch.Tensor:
+    """Return ``(x - mean) / std`` per channel of ``(N,C,H,W)`` or ``(C,H,W)`` (the one normalization of the course)."""
+    shape = (-1, 1, 1)
+    mean = torch.as_tensor(mean, dtype=x.dtype, device=x.device).view(shape)
+    std = torch.as_tensor(std, dtype=x.dtype, device=x.device).view(shape)
+    return (x - mean) / std
+
+
 class Normalize(nn.Module):
     """Map pixels in [0,1] to ``(x - mean) / std`` per channel, as the first layer of a model."""
 
     def __init__(self, mean, std):
         super().__init__()
-        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
-        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.mean) / self.std
+        return standardize(x, self.mean, self.std)
+
+
+class _TakesPixels:
+    """Mixin for a torchvision classic: normalize the pixels, then run the network as it was defined."""
+
+    normalize: Normalize
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(self.normalize(x))  # type: ignore[misc]
+
+
+_PIXEL_CLASSES: dict[type, type] = {}
+
+
+def with_pixel_input(net: nn.Module, mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225)) -> nn.Module:
+    """Make ``net`` take pixels in [0,1] by giving it a ``normalize`` first layer; its layer names stay the same.
+
+    The class of ``net`` becomes a subclass (``PixelAlexNet`` ...) whose ``forward`` normalizes and
+    then calls the original one, so ``features.0`` is still ``features.0``.
+    """
+    cls = type(net)
+    if cls not in _PIXEL_CLASSES:
+        _PIXEL_CLASSES[cls] = type(f"Pixel{cls.__name__}", (_TakesPixels, cls), {"__module__": __name__})
+    net.add_module("normalize", Normalize(mean, std))
+    net.__class__ = _PIXEL_CLASSES[cls]
+    return net
 
 
 class FashionNet(nn.Module):
@@ -49,7 +84,6 @@ class FashionNet(nn.Module):
     """
 
     code_layer = "relu4"
-    takes_pixels = True  # normalization is inside: optimizers and attacks feed it pixels in [0,1]
 
     def __init__(self, channels: tuple[int, int, int] = (32, 64, 128), code_size: int = 128):
         super().__init__()
@@ -83,8 +117,7 @@ class EfficientNetLite0(nn.Module):
     """EfficientNet-Lite0 (Tan & Le 2019; the "lite" variant: ReLU6, no squeeze-excitation).
 
     The layers are timm's ``tf_efficientnet_lite0``; this wrapper only adds ``input_norm``,
-    which turns ImageNet-normalized input into the [-1,1] range the TensorFlow weights were
-    trained on, so every ImageNet model in the course takes the same input.
+    which turns pixels in [0,1] into the [-1,1] range the TensorFlow weights were trained on.
     """
 
     def __init__(self):
@@ -92,9 +125,7 @@ class EfficientNetLite0(nn.Module):
         import timm  # imported here: only this model needs it
 
         net = timm.create_model("tf_efficientnet_lite0", pretrained=False)
-        pixel_mean, pixel_std = torch.tensor(IMAGENET_MEAN), torch.tensor(IMAGENET_STD)
-        # (x_imagenet * std + mean - 0.5) / 0.5 == x_imagenet * (2 std) + (2 mean - 1)
-        self.input_norm = Normalize(tuple((1 - 2 * pixel_mean) / (2 * pixel_std)), tuple(1 / (2 * pixel_std)))
+        self.input_norm = Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))  # (x - 0.5) / 0.5: [0,1] -> [-1,1]
         self.conv_stem, self.bn1 = net.conv_stem, net.bn1  # bn1 holds its ReLU6 as bn1.act
         self.blocks = net.blocks  # 7 stages of inverted-residual blocks: blocks.<stage>.<block>
         self.conv_head, self.bn2 = net.conv_head, net.bn2
@@ -180,7 +211,7 @@ def _load_torchvision(name: str) -> nn.Module:
     weights = _torchvision_weights(name)
     cached = torchvision_weights_file(name)
     try:
-        return torchvision.models.get_model(name, weights=weights)
+        return with_pixel_input(torchvision.models.get_model(name, weights=weights), IMAGENET_MEAN, IMAGENET_STD)
     except (URLError, OSError, ConnectionError) as exc:
         raise RuntimeError(
             f"the ImageNet weights of {name!r} are not in the torch cache ({cached}) and could not be "
@@ -213,7 +244,7 @@ def _fashionnet_offline() -> bool:
         return False
 
 
-_IMAGENET_INPUT = "(N,3,H,W) ImageNet-normalized -> (N,1000) logits"
+_IMAGENET_INPUT = "(N,3,H,W) pixels in [0,1] -> (N,1000) logits"
 _MODELS = {
     "efficientnet_lite0": ModelInfo(
         "efficientnet_lite0", "EfficientNet-Lite0, ImageNet, 4.7M params, ReLU6; weights ship with pip",

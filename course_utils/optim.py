@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .attribution import frozen_eval
+from .core import frozen_eval
 from .hooks import get_layer
 from .models import IMAGENET_MEAN, IMAGENET_STD
 

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .config import model_device
+from .core import frozen_eval
 from .hooks import capture_activations
 from .receptive_field import ReceptiveField
 
@@ -64,13 +64,10 @@ def layer_maxima(model: nn.Module, layers: str | list[str], images: torch.Tensor
     dict of them when ``layers`` is a list (all filled in the same pass).
     """
     names = [layers] if isinstance(layers, str) else list(layers)
-    device = model_device(model)
-    was_training = model.training
-    model.eval()
     values = {name: [] for name in names}
     positions = {name: [] for name in names}
     grids = {}
-    try:
+    with frozen_eval(model) as device:
         with capture_activations(model, names) as acts:
             for start in tqdm(range(0, len(images), batch_size), desc=f"max activations of {', '.join(names)}",
                               disable=not progress, leave=False):
@@ -88,8 +85,6 @@ def layer_maxima(model: nn.Module, layers: str | list[str], images: torch.Tensor
                     best, where = a.flatten(2).max(dim=2)  # (n, C): max over all positions of each map
                     values[name].append(best.cpu())
                     positions[name].append(where.cpu())
-    finally:
-        model.train(was_training)
     result = {}
     for name in names:
         flat, width = torch.cat(positions[name]), grids[name][1]

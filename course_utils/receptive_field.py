@@ -35,7 +35,8 @@ import torch
 from torch import nn
 
 from .config import model_device
-from .hooks import get_layer
+from .core import frozen_eval
+from .hooks import get_layer, hooked, run_until
 
 _SPATIAL = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)
 # Modules that act on each pixel on its own, so they leave the receptive field unchanged.
@@ -90,10 +91,6 @@ class ReceptiveField:
         return f"{self.layer}: size {self.size}, stride {self.stride}, padding {self.padding} ({self.method})"
 
 
-class _Stop(Exception):
-    """Raised from a hook to end a forward pass once the layer of interest has run."""
-
-
 def _pair(v) -> tuple[int, int]:
     return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
 
@@ -123,23 +120,13 @@ def _trace(model: nn.Module, target: nn.Module, x: torch.Tensor) -> tuple[list, 
         if isinstance(output, torch.Tensor):
             calls[-1][3:] = [output, output._version]
 
-    def stop(_module, _inputs, output):
+    def keep(_module, _inputs, output):
         result["out"] = (output, output._version if isinstance(output, torch.Tensor) else None)
-        raise _Stop
 
     leaves = [m for m in model.modules() if not list(m.children())]
-    handles = [m.register_forward_pre_hook(before) for m in leaves]
-    handles += [m.register_forward_hook(after) for m in leaves]
-    handles.append(target.register_forward_hook(stop))  # registered last: runs after `after`
-    try:
-        model(x)
-    except _Stop:
-        pass
-    finally:
-        for h in handles:
-            h.remove()
-    if "out" not in result:
-        raise ValueError("the layer did not run in the model's forward pass")
+    # `keep` is registered after `after`, so the target's own call is complete when run_until stops.
+    with hooked(pre=[(m, before) for m in leaves], forward=[(m, after) for m in leaves] + [(target, keep)]):
+        run_until(model, x, stop_at=target)
     return calls, result["out"]
 
 
@@ -286,14 +273,9 @@ def receptive_fields(model: nn.Module, layers: list[str], input_size: tuple[int,
     results, net = {}, None
     for layer, target in targets.items():
         if method in ("auto", "analytic"):
-            was_training = model.training
-            model.eval()
-            try:
+            with frozen_eval(model), torch.no_grad():
                 x = torch.zeros(1, channels, *input_size, device=device)
-                with torch.no_grad():
-                    calls, out = _trace(model, target, x)
-            finally:
-                model.train(was_training)
+                calls, out = _trace(model, target, x)
             found = _analytic(calls, x, out)
             if found is not None:
                 results[layer] = ReceptiveField(*found, layer=layer, method="analytic")

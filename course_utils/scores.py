@@ -20,7 +20,8 @@ import torch.nn.functional as F
 from scipy.stats import spearmanr
 from torch import nn
 
-from .attribution import Target, frozen_eval, resolve_targets, saliency_2d
+from .attribution import saliency_2d
+from .core import Target, frozen_eval, resolve_targets
 from .hooks import get_layer
 
 Method = Callable[[nn.Module, torch.Tensor, Target], torch.Tensor]

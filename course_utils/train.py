@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from . import config
 from .data import MANIFEST_FILE, SUBSET_FILE, fashion_mnist, sha256
+from .core import frozen_eval
 from .models import FashionNet
 
 # Checkpoints kept along the run, by optimizer step (469 steps = one epoch at batch size 128).
@@ -38,16 +39,11 @@ CONV1_WEIGHT_DECAY = 1.0
 @torch.no_grad()
 def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
     """Return the accuracy of ``model`` on ``images`` (N,C,H,W) with ``labels`` (N,); restores train/eval mode."""
-    was_training = model.training
-    model.eval()
-    try:
-        dev = config.model_device(model)
+    with frozen_eval(model) as dev:
         correct = sum(
             (model(images[i:i + batch_size].to(dev)).argmax(1).cpu() == labels[i:i + batch_size]).sum().item()
             for i in range(0, len(labels), batch_size)
         )
-    finally:
-        model.train(was_training)
     return correct / len(labels)
 
 
