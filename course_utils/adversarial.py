@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import optim
-from .core import frozen_eval
+from .core import frozen_eval, resolve_targets
 
 __all__ = ["fgsm", "pgd", "fooling_image", "project", "predict",
            "attack_accuracy", "transfer_rate", "flip_rate", "random_sign_noise", "linear_score_change"]
@@ -52,7 +52,7 @@ def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, targete
     """
     _check(x, eps)
     with frozen_eval(model) as device:
-        xd, yd = x.detach().to(device), torch.as_tensor(y).to(device)
+        xd, yd = x.detach().to(device), resolve_targets(y, len(x)).to(device)
         grad = _loss_gradient(model, xd, yd, targeted)
         return project(xd + eps * grad.sign(), xd, eps).to(x.device)
 
@@ -70,7 +70,7 @@ def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, step: fl
         raise ValueError(f"steps must be at least 1, got {steps}")
     step = 2.5 * eps / steps if step is None else step
     with frozen_eval(model) as device:
-        xd, yd = x.detach().to(device), torch.as_tensor(y).to(device)
+        xd, yd = x.detach().to(device), resolve_targets(y, len(x)).to(device)
         x_adv = xd.clone()
         if random_start:
             gen = torch.Generator(device="cpu").manual_seed(seed)
@@ -84,6 +84,8 @@ def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, step: fl
 
 def _margin(target: int) -> optim.Objective:
     """The target's logit minus the best other logit, capped at 5 (enough to win; then stop pushing)."""
+    resolve_targets(target, 1)  # an int class index, checked before any work
+
     def fn(acts) -> torch.Tensor:
         logits = acts["logits"]
         others = logits.clone()

@@ -31,9 +31,8 @@ FASHION_MEAN, FASHION_STD = 0.2860, 0.3530
 # --------------------------------------------------------------------------- architectures
 def standardize(x: torch.Tensor, mean, std) -> torch.Tensor:
     """Return ``(x - mean) / std`` per channel of ``(N,C,H,W)`` or ``(C,H,W)`` (the one normalization of the course)."""
-    shape = (-1, 1, 1)
-    mean = torch.as_tensor(mean, dtype=x.dtype, device=x.device).view(shape)
-    std = torch.as_tensor(std, dtype=x.dtype, device=x.device).view(shape)
+    mean = torch.as_tensor(mean, dtype=x.dtype, device=x.device).reshape(-1, 1, 1)
+    std = torch.as_tensor(std, dtype=x.dtype, device=x.device).reshape(-1, 1, 1)
     return (x - mean) / std
 
 
@@ -42,8 +41,8 @@ class Normalize(nn.Module):
 
     def __init__(self, mean, std):
         super().__init__()
-        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))
-        self.register_buffer("std", torch.tensor(std, dtype=torch.float32))
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))  # the saved shape
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return standardize(x, self.mean, self.std)

@@ -4,7 +4,6 @@ import torch
 from torch import nn
 
 from course_utils import adversarial as adv
-from course_utils.models import IMAGENET_MEAN, IMAGENET_STD
 
 TOL = 1e-6  # float32 rounding of x ± eps
 
@@ -13,7 +12,6 @@ def _linear_model(seed: int = 0) -> nn.Module:
     """A tiny pixel-input classifier on 2x4x4 images whose predictions a small ε can flip."""
     torch.manual_seed(seed)
     model = nn.Sequential(nn.Flatten(), nn.Linear(32, 3))
-    model.takes_pixels = True
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
@@ -81,22 +79,6 @@ def test_bad_input_raises_actionable_errors():
         adv.fgsm(model, x * 3 - 1, y, 0.1)  # normalized-looking input
     with pytest.raises(ValueError, match="eps"):
         adv.pgd(model, x, y, 8)  # ε in 0-255 units by mistake
-
-
-def test_pixel_input_puts_normalization_inside():
-    seen = {}
-
-    class Recorder(nn.Module):
-        def forward(self, x):
-            seen["x"] = x
-            return x.flatten(1)[:, :3]
-
-    model = adv.pixel_input(Recorder())
-    assert model.takes_pixels and adv.pixel_input(model) is model
-    pixels = torch.rand(1, 3, 2, 2)
-    model(pixels)
-    mean, std = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
-    assert torch.allclose(seen["x"], (pixels - mean) / std)
 
 
 def test_fooling_image_reaches_target_within_eps():

@@ -89,6 +89,14 @@ def test_integrated_gradients_equal_captum(case):
     assert_equal(ours, ref)
 
 
+def test_integrated_gradients_result_is_detached_when_the_baseline_requires_grad():
+    model, _, x = _fashionnet()
+    baseline = torch.zeros_like(x).requires_grad_(True)  # e.g. a baseline someone is optimizing
+    ig = A.integrated_gradients(model, x, 1, baseline=baseline, steps=4)
+    assert not ig.requires_grad and ig.grad_fn is None
+    torch.testing.assert_close(ig, A.integrated_gradients(model, x, 1, baseline=torch.zeros_like(x), steps=4))
+
+
 def test_smoothgrad_equals_captum_noise_tunnel(case):
     _, model, _, x = case
     x = x[:1]  # Captum's stdev is one number; ours is 15 % of each image's range

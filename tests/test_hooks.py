@@ -8,7 +8,9 @@ import torchvision
 from captum.attr import Deconvolution, GuidedBackprop
 from torch import nn
 
-from course_utils.hooks import capture_activations, get_layer, layer_names, relu_gradient_rule
+from course_utils.hooks import (
+    StopForward, capture_activations, get_layer, hooked, layer_names, relu_gradient_rule, run_until, stop_hook,
+)
 
 
 def no_forward_hooks(model: nn.Module) -> bool:
@@ -391,3 +393,76 @@ def test_capture_works_inside_a_rule_block():
     torch.testing.assert_close(acts["1"], torch.tensor([[1.0, 2.0, 0.0, 0.0]]), rtol=0, atol=0)  # relu(z)
     torch.testing.assert_close(grad, HAND_GRADIENTS["guided"], rtol=0, atol=0)
     assert no_forward_hooks(model) and no_patched_forward(model)
+
+
+# --------------------------------------------------------------------------- hooked, run_until
+def test_hooked_registers_in_order_and_removes_everything_on_error():
+    model = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    seen = []
+    with pytest.raises(RuntimeError, match="boom"):
+        with hooked(forward=[(model[1], lambda m, i, o: seen.append("f1")), (model[1], lambda m, i, o: seen.append("f2"))],
+                    pre=[(model[0], lambda m, i: seen.append("pre"))]):
+            model(torch.zeros(1, 2))
+            raise RuntimeError("boom")
+    assert seen == ["pre", "f1", "f2"]
+    assert no_forward_hooks(model) and all(len(m._forward_pre_hooks) == 0 for m in model.modules())
+
+
+def test_run_until_skips_every_module_after_the_stop():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    ran = []
+    with hooked(forward=[(m, lambda m, i, o, k=k: ran.append(k)) for k, m in enumerate(model)]):
+        assert run_until(model, torch.zeros(1, 2), stop_at=model[1]) is None
+    assert ran == [0, 1]  # the stop layer's own hooks ran; the last Linear never did
+    out = run_until(model, torch.zeros(1, 2))
+    assert out is not None and out.shape == (1, 1)
+    assert no_forward_hooks(model)
+
+
+def test_run_until_a_module_that_never_runs_says_so():
+    class OneLayer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.used, self.unused = nn.Linear(2, 2), nn.ReLU()  # forward never calls `unused`
+
+        def forward(self, x):
+            return self.used(x)
+
+    model = OneLayer()
+    unused = model.unused
+    with pytest.raises(ValueError, match="never ran"):
+        run_until(model, torch.zeros(1, 2), stop_at=unused)
+    assert no_forward_hooks(model)
+
+
+def test_stop_forward_is_the_one_stop_mechanism():
+    model = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    with hooked(forward=[(model[0], stop_hook)]), pytest.raises(StopForward):
+        model(torch.zeros(1, 2))
+
+
+# --------------------------------------------------------------------------- ReLU subclasses
+class QuietReLU(nn.ReLU):
+    """A subclass that only renames the module: the rule must still apply."""
+
+
+class LeakyishReLU(nn.ReLU):
+    def forward(self, x):
+        return torch.where(x > 0, x, 0.1 * x)
+
+
+def test_relu_subclass_without_its_own_forward_gets_the_rule():
+    model = nn.Sequential(nn.Linear(3, 4), QuietReLU(), nn.Linear(4, 1))
+    model.load_state_dict(hand_model().state_dict())  # the same weights: every sign case occurs once
+    for rule in ("guided", "deconvnet"):
+        with relu_gradient_rule(model, rule):
+            torch.testing.assert_close(input_gradient(model, HAND_X), HAND_GRADIENTS[rule], rtol=0, atol=0)
+    assert no_patched_forward(model)
+
+
+def test_relu_subclass_with_its_own_forward_raises_naming_the_module():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 4), LeakyishReLU())
+    with pytest.raises(ValueError, match=r"'3' \(LeakyishReLU\)"):
+        with relu_gradient_rule(model, "guided"):
+            pass
+    assert no_patched_forward(model)

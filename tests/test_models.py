@@ -1,4 +1,5 @@
 """Models: offline ImageNet predictions, FashionNet accuracy and checksums, torchvision cache paths."""
+import copy
 import shutil
 from urllib.error import URLError
 
@@ -36,10 +37,24 @@ def test_loaded_models_are_frozen_eval_and_imagenet_shaped(effnet):
     assert effnet(torch.zeros(2, 3, 96, 96)).shape == (2, 1000)
 
 
-def test_efficientnet_input_norm_maps_imagenet_input_to_minus_one_one(effnet):
-    """The TF weights expect (pixel - 0.5) / 0.5; input_norm must produce exactly that."""
+def test_efficientnet_input_norm_maps_pixels_to_minus_one_one(effnet):
+    """The TF weights expect (pixel - 0.5) / 0.5; input_norm must produce exactly that from pixels in [0,1]."""
     pixels = torch.rand(1, 3, 8, 8)
-    torch.testing.assert_close(effnet.input_norm(normalize(pixels)), (pixels - 0.5) / 0.5, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(effnet.input_norm(pixels), (pixels - 0.5) / 0.5, rtol=1e-6, atol=1e-6)
+
+
+def test_torchvision_classic_takes_pixels_and_keeps_its_layer_names():
+    """with_pixel_input puts ImageNet normalization first; named_modules() names stay the same."""
+    torch.manual_seed(0)
+    plain = torchvision.models.alexnet(weights=None).eval()
+    wrapped = models.with_pixel_input(copy.deepcopy(plain), models.IMAGENET_MEAN, models.IMAGENET_STD)
+    assert type(wrapped).__name__ == "PixelAlexNet" and isinstance(wrapped, torchvision.models.AlexNet)
+    names = {n for n, _ in wrapped.named_modules()}
+    assert {n for n, _ in plain.named_modules()} | {"normalize"} == names
+    pixels = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(wrapped(pixels), plain(normalize(pixels)), rtol=1e-5, atol=1e-5)
+    assert type(copy.deepcopy(wrapped)) is type(wrapped)  # deepcopy (receptive fields, sanity checks) keeps it
 
 
 def test_efficientnet_uses_relu6_modules(effnet):
