@@ -4,9 +4,10 @@ A ReLU unit is *dead* on a dataset when its output is zero for every image and e
 position: it passes no signal forward and, since a ReLU's gradient is zero where its output
 is zero, it gets no gradient either, so training cannot revive it. Taught in notebook 02.
 """
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 from torch import nn
@@ -54,9 +55,10 @@ def channel_max_over_dataset(
     maxima: dict[str, torch.Tensor] = {}
     with frozen_eval(model) as dev:
         with capture_activations(model, names) as acts:
-            for start in tqdm(range(0, len(images), batch_size), desc="channel maxima", disable=not progress,
-                              leave=False):
-                model(images[start:start + batch_size].to(dev))
+            for start in tqdm(
+                range(0, len(images), batch_size), desc="channel maxima", disable=not progress, leave=False
+            ):
+                model(images[start : start + batch_size].to(dev))
                 for name in names:
                     batch_max = _per_channel_max(acts[name]).cpu()
                     maxima[name] = batch_max if name not in maxima else torch.maximum(maxima[name], batch_max)
@@ -64,7 +66,10 @@ def channel_max_over_dataset(
 
 
 def dead_units(maxima: dict[str, torch.Tensor], threshold: float = 0.0) -> dict[str, torch.Tensor]:
-    """Return ``{layer: indices}`` of the channels whose dataset maximum (from ``channel_max_over_dataset``) is ``<= threshold``."""
+    """Return ``{layer: indices}`` of the channels whose dataset maximum is ``<= threshold``.
+
+    ``maxima`` comes from ``channel_max_over_dataset``.
+    """
     return {name: torch.nonzero(m <= threshold).flatten() for name, m in maxima.items()}
 
 

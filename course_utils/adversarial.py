@@ -6,9 +6,10 @@ of the course normalizes inside itself, so no one does ε arithmetic in normaliz
 Used in notebook 11 (Szegedy et al. 2014; Goodfellow et al.
 2015; Madry et al. 2018).
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -17,8 +18,18 @@ from torch import nn
 from . import optim
 from .core import frozen_eval, resolve_targets
 
-__all__ = ["fgsm", "pgd", "fooling_image", "project", "predict",
-           "attack_accuracy", "transfer_rate", "flip_rate", "random_sign_noise", "linear_score_change"]
+__all__ = [
+    "fgsm",
+    "pgd",
+    "fooling_image",
+    "project",
+    "predict",
+    "attack_accuracy",
+    "transfer_rate",
+    "flip_rate",
+    "random_sign_noise",
+    "linear_score_change",
+]
 
 
 def _check(x: torch.Tensor, eps: float) -> None:
@@ -57,8 +68,17 @@ def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, targete
         return project(xd + eps * grad.sign(), xd, eps).to(x.device)
 
 
-def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, step: float | None = None,
-        steps: int = 10, targeted: bool = False, random_start: bool = False, seed: int = 0) -> torch.Tensor:
+def pgd(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    step: float | None = None,
+    steps: int = 10,
+    targeted: bool = False,
+    random_start: bool = False,
+    seed: int = 0,
+) -> torch.Tensor:
     """Projected gradient descent (Madry et al. 2018): ``steps`` FGSM steps of size ``step``, each projected back.
 
     Pixels ``(N,C,H,W)`` in [0,1] in and out; the result stays within ``eps`` of ``x`` in every
@@ -95,8 +115,16 @@ def _margin(target: int) -> optim.Objective:
     return optim.Objective(fn, f"margin({target})", layers=("logits",))
 
 
-def fooling_image(model: nn.Module, x: torch.Tensor, target: int, eps: float = 2 / 255, steps: int = 20,
-                  lr: float | None = None, objective: str = "margin", progress: bool = True) -> torch.Tensor:
+def fooling_image(
+    model: nn.Module,
+    x: torch.Tensor,
+    target: int,
+    eps: float = 2 / 255,
+    steps: int = 20,
+    lr: float | None = None,
+    objective: str = "margin",
+    progress: bool = True,
+) -> torch.Tensor:
     """Change ``x`` ``(N,C,H,W)`` (pixels in [0,1]) by at most ``eps`` per pixel so the model predicts ``target``.
 
     One call of ``optim.optimize_image``: pixels initialised at ``x``, Adam steps of size ``lr``
@@ -109,9 +137,16 @@ def fooling_image(model: nn.Module, x: torch.Tensor, target: int, eps: float = 2
         raise ValueError(f"objective must be one of {sorted(choices)}, not {objective!r}")
     x = x.detach().cpu()
     param = optim.PixelImage(init=x)
-    result = optim.optimize_image(model, choices[objective](target), param, steps=steps,
-                                  lr=eps / 4 if lr is None else lr, optimizer="adam",
-                                  step_ops=[optim.project_linf(x, eps)], progress=progress)
+    result = optim.optimize_image(
+        model,
+        choices[objective](target),
+        param,
+        steps=steps,
+        lr=eps / 4 if lr is None else lr,
+        optimizer="adam",
+        step_ops=[optim.project_linf(x, eps)],
+        progress=progress,
+    )
     # the optimizer's image already sits in the ball; project once more so float error cannot leave it
     return project(result.image, x, eps)
 
@@ -120,19 +155,28 @@ def fooling_image(model: nn.Module, x: torch.Tensor, target: int, eps: float = 2
 def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """Return the predicted class ``(N,)`` (on the CPU) of pixels ``x`` ``(N,C,H,W)``."""
     with frozen_eval(model) as device:
-        return torch.cat([model(x[i:i + batch_size].to(device)).argmax(1).cpu() for i in range(0, len(x), batch_size)])
+        return torch.cat(
+            [model(x[i : i + batch_size].to(device)).argmax(1).cpu() for i in range(0, len(x), batch_size)]
+        )
 
 
-def attack_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epsilons: Sequence[float],
-                    attack: str = "fgsm", batch_size: int = 500, **pgd_kwargs) -> list[float]:
+def attack_accuracy(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    epsilons: Sequence[float],
+    attack: str = "fgsm",
+    batch_size: int = 500,
+    **pgd_kwargs,
+) -> list[float]:
     """Return the accuracy on ``attack``-perturbed ``x`` for each ε ("fgsm" or "pgd"; ε=0: clean accuracy)."""
     if attack not in ("fgsm", "pgd"):
         raise ValueError(f"attack must be 'fgsm' or 'pgd', not {attack!r}")
     accuracies = []
     for eps in epsilons:
-        correct = 0
+        correct = 0.0
         for i in range(0, len(x), batch_size):
-            xb, yb = x[i:i + batch_size], y[i:i + batch_size]
+            xb, yb = x[i : i + batch_size], y[i : i + batch_size]
             if eps > 0:
                 xb = fgsm(model, xb, yb, eps) if attack == "fgsm" else pgd(model, xb, yb, eps, **pgd_kwargs)
             correct += (predict(model, xb) == yb.cpu()).sum().item()
@@ -140,8 +184,7 @@ def attack_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epsilons
     return accuracies
 
 
-def transfer_rate(source: nn.Module, target: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                  x_adv: torch.Tensor) -> dict:
+def transfer_rate(source: nn.Module, target: nn.Module, x: torch.Tensor, y: torch.Tensor, x_adv: torch.Tensor) -> dict:
     """Of the images both models get right and whose ``x_adv`` fools ``source``, the share that also fools ``target``.
 
     Returns counts (``both_correct``, ``fool_source``, ``fool_both``) and ``rate`` = fool_both / fool_source.
@@ -151,8 +194,12 @@ def transfer_rate(source: nn.Module, target: nn.Module, x: torch.Tensor, y: torc
     fools_source = both_right & (predict(source, x_adv) != y)
     fools_target = fools_source & (predict(target, x_adv) != y)
     n = int(fools_source.sum())
-    return {"both_correct": int(both_right.sum()), "fool_source": n, "fool_both": int(fools_target.sum()),
-            "rate": float(fools_target.sum()) / max(n, 1)}
+    return {
+        "both_correct": int(both_right.sum()),
+        "fool_source": n,
+        "fool_both": int(fools_target.sum()),
+        "rate": float(fools_target.sum()) / max(n, 1),
+    }
 
 
 def flip_rate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, x_changed: torch.Tensor) -> float:
@@ -177,7 +224,13 @@ def linear_score_change(d: int, eps: float, seed: int = 0, trials: int = 20) -> 
     """
     gen = torch.Generator().manual_seed(seed)
     w = torch.randn(d, generator=gen, dtype=torch.float64)
-    changes = [eps * ((torch.randint(0, 2, (d,), generator=gen, dtype=torch.float64) * 2 - 1) @ w)
-               for _ in range(trials)]
-    return {"d": d, "adversarial": float(eps * w.sign() @ w), "eps_l1": float(eps * w.abs().sum()),
-            "random": float(torch.stack(changes).pow(2).mean().sqrt()), "eps_l2": float(eps * w.norm())}
+    changes = [
+        eps * ((torch.randint(0, 2, (d,), generator=gen, dtype=torch.float64) * 2 - 1) @ w) for _ in range(trials)
+    ]
+    return {
+        "d": d,
+        "adversarial": float(eps * w.sign() @ w),
+        "eps_l1": float(eps * w.abs().sum()),
+        "random": float(torch.stack(changes).pow(2).mean().sqrt()),
+        "eps_l2": float(eps * w.norm()),
+    }

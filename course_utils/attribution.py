@@ -25,11 +25,11 @@ Every function takes the device from the model, runs it in eval mode with frozen
 restores each module's train/eval mode and each parameter's ``requires_grad`` afterwards,
 removes its hooks also when an exception is raised, and never leaves ``.grad`` on ``x``.
 """
+
 from __future__ import annotations
 
 import copy
 import math
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -90,9 +90,16 @@ def guided_backprop(model: nn.Module, x: torch.Tensor, target: Target) -> torch.
 
 
 # --------------------------------------------------------------------------- averaged gradients
-def smoothgrad(model: nn.Module, x: torch.Tensor, target: Target, samples: int = 25, noise_level: float = 0.15,
-               batch_size: int = 16, generator: torch.Generator | None = None,
-               progress: bool | None = None) -> torch.Tensor:
+def smoothgrad(
+    model: nn.Module,
+    x: torch.Tensor,
+    target: Target,
+    samples: int = 25,
+    noise_level: float = 0.15,
+    batch_size: int = 16,
+    generator: torch.Generator | None = None,
+    progress: bool | None = None,
+) -> torch.Tensor:
     """Return the gradient averaged over ``samples`` noisy copies of x, ``(N,C,H,W)``.
 
     The noise is Gaussian with std ``noise_level * (max - min)`` of each image (Smilkov et al.
@@ -136,17 +143,26 @@ def path_nodes(steps: int, method: str = "gausslegendre") -> tuple[list[float], 
     if method == "riemann_trapezoid":
         h = 1.0 / (steps - 1)
         return torch.linspace(0, 1, steps).tolist(), [h / 2] + [h] * (steps - 2) + [h / 2]
-    raise ValueError(f"unknown integration method {method!r}; choose 'gausslegendre' (Captum's default) or 'riemann_trapezoid'")
+    raise ValueError(
+        f"unknown integration method {method!r}; choose 'gausslegendre' (Captum's default) or 'riemann_trapezoid'"
+    )
 
 
-def integrated_gradients(model: nn.Module, x: torch.Tensor, target: Target, baseline: torch.Tensor | float = 0.0,
-                         steps: int = 50, method: str = "gausslegendre", batch_size: int = 16,
-                         progress: bool | None = None) -> torch.Tensor:
+def integrated_gradients(
+    model: nn.Module,
+    x: torch.Tensor,
+    target: Target,
+    baseline: torch.Tensor | float = 0.0,
+    steps: int = 50,
+    method: str = "gausslegendre",
+    batch_size: int = 16,
+    progress: bool | None = None,
+) -> torch.Tensor:
     """Return (x - baseline) * the path-averaged gradient from baseline to x, ``(N,C,H,W)``.
 
     The path integral uses ``steps`` points of ``method`` ("gausslegendre", Captum's default,
-    or the textbook "riemann_trapezoid" = Captum's * n/(n-1)), ``batch_size`` path points at a time. ``baseline`` is a number
-    or a tensor broadcastable to x; 0.0 is the mean image for ImageNet-normalized input.
+    or the textbook "riemann_trapezoid" = Captum's * n/(n-1)), ``batch_size`` path points at a time.
+    ``baseline`` is a number or a tensor broadcastable to x; the default 0.0 is a black image.
     The attributions over pixels sum to about model(x) - model(baseline) for the target.
     """
     _check_input(x)
@@ -162,7 +178,7 @@ def integrated_gradients(model: nn.Module, x: torch.Tensor, target: Target, base
         bar = _progress(math.ceil(steps / batch_size), progress, "integrated gradients")
         with bar:
             for start in range(0, steps, batch_size):
-                a, w = alphas[start:start + batch_size], weights[start:start + batch_size]
+                a, w = alphas[start : start + batch_size], weights[start : start + batch_size]
                 path = torch.cat([base + alpha * (x - base) for alpha in a])  # step-major: (k*N, C, H, W)
                 grads = _input_gradient(model, path, targets.repeat(len(a))).view(len(a), n, *x.shape[1:])
                 total += (grads * torch.tensor(w, device=dev).view(-1, 1, 1, 1, 1)).sum(0)
@@ -203,19 +219,30 @@ def upsample_map(cam: torch.Tensor, size: tuple[int, int], mode: str = "bilinear
     return F.interpolate(cam[:, None], size=tuple(size), mode=mode, **extra)[:, 0]
 
 
-def guided_grad_cam(model: nn.Module, x: torch.Tensor, target: Target, layer: str,
-                    interpolate: str = "nearest") -> torch.Tensor:
+def guided_grad_cam(
+    model: nn.Module, x: torch.Tensor, target: Target, layer: str, interpolate: str = "nearest"
+) -> torch.Tensor:
     """Return guided backprop times the upsampled Grad-CAM map, ``(N,C,H,W)`` (Captum ``GuidedGradCam``)."""
-    cam = upsample_map(grad_cam(model, x, target, layer), x.shape[2:], interpolate)
+    cam = upsample_map(grad_cam(model, x, target, layer), (x.shape[2], x.shape[3]), interpolate)
     return guided_backprop(model, x, target) * cam[:, None]
 
 
-METHODS = ("gradient", "deconvnet", "guided_backprop", "smoothgrad", "integrated_gradients", "grad_cam",
-           "guided_grad_cam")
+METHODS = (
+    "gradient",
+    "deconvnet",
+    "guided_backprop",
+    "smoothgrad",
+    "integrated_gradients",
+    "grad_cam",
+    "guided_grad_cam",
+)
 
 
 def saliency_2d(attribution: torch.Tensor) -> torch.Tensor:
-    """Reduce ``(N,C,H,W)`` attributions to ``(N,H,W)`` importance: |a| summed over channels (``(N,h,w)`` passes through)."""
+    """Reduce ``(N,C,H,W)`` attributions to ``(N,H,W)`` importance: |a| summed over channels.
+
+    ``(N,h,w)`` maps (Grad-CAM) pass through unchanged.
+    """
     if attribution.dim() == 3:
         return attribution.detach()
     if attribution.dim() != 4:
@@ -250,7 +277,10 @@ def as_heat(attribution: torch.Tensor, percentile: float = 99.0) -> np.ndarray:
 
 
 def as_rgb(attribution: torch.Tensor, percentile: float = 99.0) -> np.ndarray:
-    """Return one ``(1,3,H,W)``/``(3,H,W)`` attribution as an ``(H,W,3)`` image in [0,1], grey = 0 (the guided-backprop look)."""
+    """Return one ``(1,3,H,W)``/``(3,H,W)`` attribution as an ``(H,W,3)`` image in [0,1], grey = 0.
+
+    That is the guided-backprop look of Springenberg et al.
+    """
     a = attribution.detach().float().cpu()
     a = a[0] if a.dim() == 4 else a
     top = np.percentile(a.abs().numpy(), percentile)
@@ -279,7 +309,7 @@ def captum_compatible(model: nn.Module) -> nn.Module:
 
 
 def occlusion(model: nn.Module, x: torch.Tensor, target: Target, *args, **kwargs) -> torch.Tensor:
-    """Return the sliding-occluder map of ``course_utils.occlusion.occlusion`` (taught in notebook 05; listed here too)."""
+    """Return the sliding-occluder map of ``course_utils.occlusion.occlusion`` (notebook 05; listed here too)."""
     from .occlusion import occlusion as occlusion_map  # its own module: notebook 05
 
     return occlusion_map(model, x, target, *args, **kwargs)

@@ -4,6 +4,7 @@ The "code" of an image is the activation vector of a late layer (FashionNet's ``
 128 numbers). Images the network finds similar have close codes, which shows in nearest
 neighbours, in k-NN accuracy, and in 2-D maps (PCA, t-SNE) of the codes.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,13 +22,14 @@ def compute_codes(model: nn.Module, layer: str, images: torch.Tensor, batch_size
     codes = []
     with frozen_eval(model) as device, capture_activations(model, layer) as acts:  # eval: no dropout, same code
         for start in range(0, len(images), batch_size):
-            model(images[start:start + batch_size].to(device))
+            model(images[start : start + batch_size].to(device))
             codes.append(acts[layer].flatten(1).cpu())
     return torch.cat(codes)
 
 
-def nearest_neighbours(database: torch.Tensor, queries: torch.Tensor, k: int = 5,
-                       exclude_self: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+def nearest_neighbours(
+    database: torch.Tensor, queries: torch.Tensor, k: int = 5, exclude_self: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Return indices and L2 distances (Q, k) of each query's ``k`` nearest rows of ``database`` (N, D).
 
     Rows are flattened first, so images (N,1,28,28) work as they are (pixel space).
@@ -43,8 +45,9 @@ def nearest_neighbours(database: torch.Tensor, queries: torch.Tensor, k: int = 5
     return indices, values
 
 
-def knn_accuracy(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
-                 k: int = 5) -> float:
+def knn_accuracy(
+    train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor, k: int = 5
+) -> float:
     """Return the fraction of ``test_x`` whose majority label among the ``k`` L2-nearest ``train_x`` is right.
 
     Ties between labels go to the label of the nearest neighbour among the tied ones.
@@ -57,7 +60,8 @@ def knn_accuracy(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
     votes = torch.zeros(len(test_x), n_classes).scatter_add_(1, labels, torch.ones_like(labels, dtype=torch.float))
     # break ties towards nearer neighbours: each vote also gets a tiny bonus that falls with rank
     bonus = torch.zeros_like(votes).scatter_reduce_(
-        1, labels, (k - torch.arange(k, dtype=torch.float)).expand_as(labels) / (k * (k + 1)), reduce="amax")
+        1, labels, (k - torch.arange(k, dtype=torch.float)).expand_as(labels) / (k * (k + 1)), reduce="amax"
+    )
     predicted = (votes + bonus).argmax(1)
     return float((predicted == test_y).float().mean())
 
@@ -86,12 +90,13 @@ def grid_assignment(xy: np.ndarray | torch.Tensor, n_rows: int, n_cols: int) -> 
     return cells
 
 
-def thumbnail_mosaic(images: torch.Tensor, cells: np.ndarray, n_rows: int, n_cols: int,
-                     fill: float = 1.0) -> np.ndarray:
+def thumbnail_mosaic(
+    images: torch.Tensor, cells: np.ndarray, n_rows: int, n_cols: int, fill: float = 1.0
+) -> np.ndarray:
     """Paste images (N,1,h,w) in [0,1] into their grid ``cells``; return one (n_rows*h, n_cols*w) array."""
     _, _, h, w = images.shape
     mosaic = np.full((n_rows * h, n_cols * w), fill, dtype=np.float32)
     for img, cell in zip(images[:, 0].numpy(), cells):
         r, c = divmod(int(cell), n_cols)
-        mosaic[r * h:(r + 1) * h, c * w:(c + 1) * w] = img
+        mosaic[r * h : (r + 1) * h, c * w : (c + 1) * w] = img
     return mosaic

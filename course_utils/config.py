@@ -1,4 +1,5 @@
 """Run-time settings shared by every notebook: fast mode, seeding, device choice."""
+
 from __future__ import annotations
 
 import itertools
@@ -66,7 +67,7 @@ def model_device(model: torch.nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
-def data_dir() -> "os.PathLike":
+def data_dir() -> os.PathLike:
     """Return the course's ``data/`` folder (``COURSE_DATA_DIR`` overrides it)."""
     from pathlib import Path
 

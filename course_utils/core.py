@@ -6,10 +6,11 @@ was frozen on purpose comes back exactly as it went in). ``resolve_targets`` tur
 targets a user passes (an int, a list, a tensor) into one checked ``(N,)`` long tensor.
 The device of a model is ``config.model_device``.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Iterator, Sequence, Union
 
 import numpy as np
 import torch
@@ -17,7 +18,7 @@ from torch import nn
 
 from .config import model_device
 
-Target = Union[int, Sequence[int], torch.Tensor]
+Target = int | Sequence[int] | torch.Tensor
 
 __all__ = ["Target", "frozen_eval", "model_device", "resolve_targets"]
 
@@ -71,5 +72,6 @@ def resolve_targets(target: Target, n: int, num_classes: int | None = None) -> t
     if num_classes is not None and (t >= num_classes).any():
         bad_class = int(t[t >= num_classes][0])
         raise ValueError(
-            f"target class {bad_class} is out of range: the model has {num_classes} classes (0..{num_classes - 1})")
+            f"target class {bad_class} is out of range: the model has {num_classes} classes (0..{num_classes - 1})"
+        )
     return t.clone()

@@ -1,4 +1,5 @@
 """Fashion-MNIST: the balanced subset shipped in ``data/`` (offline) or the full set."""
+
 from __future__ import annotations
 
 import gzip
@@ -15,8 +16,16 @@ from .config import data_dir
 
 #: Class names in label order (Xiao et al. 2017).
 FASHION_CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 )
 SUBSET_FILE = "fashion_mnist_subset.npz"
 MANIFEST_FILE = "MANIFEST.json"
@@ -107,7 +116,7 @@ def _read_idx(path: Path) -> np.ndarray:
     with opener(path, "rb") as f:
         raw = f.read()
     ndim = raw[3]
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 

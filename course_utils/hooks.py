@@ -5,11 +5,13 @@
 occlusion) goes through it, so every hook is removed when its ``with`` block ends, also when
 it ends with an exception. Taught in notebooks 00 (capture) and 06 (rules).
 """
+
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import torch
 from torch import nn
@@ -68,16 +70,17 @@ def capture_activations(model: nn.Module, layers: str | Iterable[str], detach: b
 
 
 @contextmanager
-def hooked(forward: Iterable[tuple[nn.Module, ForwardHook]] = (),
-           pre: Iterable[tuple[nn.Module, PreHook]] = ()) -> Iterator[None]:
+def hooked(
+    forward: Iterable[tuple[nn.Module, ForwardHook]] = (), pre: Iterable[tuple[nn.Module, PreHook]] = ()
+) -> Iterator[None]:
     """Register ``(module, hook)`` forward hooks and forward pre-hooks for the ``with`` block only.
 
     Hooks run in the order given; all are removed after the block, also when it raises.
     """
     handles = []
     try:
-        for module, hook in pre:
-            handles.append(module.register_forward_pre_hook(hook))
+        for module, pre_hook in pre:
+            handles.append(module.register_forward_pre_hook(pre_hook))
         for module, hook in forward:
             handles.append(module.register_forward_hook(hook))
         yield
@@ -147,7 +150,7 @@ class _RuleReLU(torch.autograd.Function):
 
 def _relu_modules(model: nn.Module) -> list[nn.Module]:
     """Every ReLU / ReLU6 module, subclasses included; a subclass with its own ``forward`` raises."""
-    relus = []
+    relus: list[nn.Module] = []
     for name, module in model.named_modules():
         if not isinstance(module, (nn.ReLU, nn.ReLU6)):
             continue

@@ -2,6 +2,7 @@
 model size, the ImageNet normalization (which every model applies itself, as its first layer),
 and the one Gaussian blur of the course. Taught in notebook 00.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -32,7 +33,8 @@ SAMPLE_IMAGES = {
     "astronaut": SampleImage("skimage", "data/astronaut.png", "NASA, public domain (scikit-image)"),
     "rocket": SampleImage("skimage", "data/rocket.jpg", "SpaceX, public domain (scikit-image)"),
     "motorcycle_left": SampleImage(
-        "skimage", "data/motorcycle_left.png", "Middlebury stereo dataset, Scharstein et al. 2014 (scikit-image)"),
+        "skimage", "data/motorcycle_left.png", "Middlebury stereo dataset, Scharstein et al. 2014 (scikit-image)"
+    ),
     "brick": SampleImage("skimage", "data/brick.png", "CC0Textures, CC0 (scikit-image)"),
     "grass": SampleImage("skimage", "data/grass.png", "CC0Textures, CC0 (scikit-image)"),
     "gravel": SampleImage("skimage", "data/gravel.png", "CC0Textures, CC0 (scikit-image)"),
@@ -40,7 +42,8 @@ SAMPLE_IMAGES = {
     "china": SampleImage("sklearn", "datasets/images/china.jpg", "danielbuechele on Flickr, CC BY 2.0 (scikit-learn)"),
     "flower": SampleImage("sklearn", "datasets/images/flower.jpg", "vultilion on Flickr, CC BY 2.0 (scikit-learn)"),
     "grace_hopper": SampleImage(
-        "matplotlib", "mpl-data/sample_data/grace_hopper.jpg", "U.S. Navy, public domain (matplotlib)"),
+        "matplotlib", "mpl-data/sample_data/grace_hopper.jpg", "U.S. Navy, public domain (matplotlib)"
+    ),
 }
 #: Photos are shrunk to at most this many pixels on their long side when loaded.
 MAX_SIDE = 2048
@@ -207,7 +210,7 @@ def preprocess(img, size: int | None = 224, crop: bool = True) -> torch.Tensor:
         x = F.interpolate(x, size=(new_h, new_w), mode="bilinear", antialias=True, align_corners=False)
         if crop:
             top, left = (new_h - size) // 2, (new_w - size) // 2
-            x = x[..., top:top + size, left:left + size]
+            x = x[..., top : top + size, left : left + size]
     return x.clamp(0, 1)
 
 

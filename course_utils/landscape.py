@@ -8,10 +8,12 @@ time, each on the whole evaluation batch (vmapped convolutions are slower on CPU
 bench/adversarial.py). Used in notebook 12 (Choromanska et al. 2015;
 Goodfellow et al. 2015; Li et al. 2018).
 """
+
 from __future__ import annotations
 
 import copy
-from typing import Callable, NamedTuple, Sequence
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -19,13 +21,24 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 from tqdm.auto import tqdm
 
-from .core import frozen_eval
 from .config import model_device
+from .core import frozen_eval
 
 Params = dict[str, torch.Tensor]
 
-__all__ = ["mlp", "shrink_images", "params_of", "stack", "unstack", "stacked_losses", "Restarts",
-           "train_restarts", "interpolate", "filter_normalized_direction", "loss_slice"]
+__all__ = [
+    "mlp",
+    "shrink_images",
+    "params_of",
+    "stack",
+    "unstack",
+    "stacked_losses",
+    "Restarts",
+    "train_restarts",
+    "interpolate",
+    "filter_normalized_direction",
+    "loss_slice",
+]
 
 
 def mlp(width: int, in_features: int = 100, classes: int = 10) -> nn.Module:
@@ -72,13 +85,19 @@ def _check_stack(model: nn.Module, stacked: Params) -> int:
 
 
 def _default_chunk(model: nn.Module) -> int:
-    """Parameter sets per call: vmap pays off for linear layers, but turns convolutions into slow grouped ones on CPU."""
+    """Parameter sets per call: vmap pays off for linear layers; it makes convolutions slow grouped ones on CPU."""
     return 1 if any(isinstance(m, nn.modules.conv._ConvNd) for m in model.modules()) else 16
 
 
 @torch.no_grad()
-def stacked_losses(model: nn.Module, stacked: Params, images: torch.Tensor, labels: torch.Tensor,
-                   chunk: int | None = None, progress: bool = False) -> torch.Tensor:
+def stacked_losses(
+    model: nn.Module,
+    stacked: Params,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    chunk: int | None = None,
+    progress: bool = False,
+) -> torch.Tensor:
     """Return the mean cross-entropy ``(S,)`` of each of S stacked parameter sets on (images, labels).
 
     The model is only the architecture (and buffers): its own parameters are replaced by each set
@@ -92,7 +111,7 @@ def stacked_losses(model: nn.Module, stacked: Params, images: torch.Tensor, labe
         run = _batched_logits(model)
         out = []
         for start in tqdm(range(0, s, chunk), desc="loss at parameter points", disable=not progress, leave=False):
-            part = {name: t[start:start + chunk].to(device) for name, t in stacked.items()}
+            part = {name: t[start : start + chunk].to(device) for name, t in stacked.items()}
             if chunk == 1:
                 logits = functional_call(model, {name: t[0] for name, t in part.items()}, (x,)).unsqueeze(0)
             else:
@@ -112,9 +131,17 @@ class Restarts(NamedTuple):
     train_loss: torch.Tensor  # (S,) mean loss of the last epoch
 
 
-def train_restarts(make_model: Callable[[], nn.Module], seeds: Sequence[int], images: torch.Tensor,
-                   labels: torch.Tensor, epochs: int = 10, lr: float = 3e-3, batch_size: int = 256,
-                   data_seed: int = 0, progress: bool = True) -> Restarts:
+def train_restarts(
+    make_model: Callable[[], nn.Module],
+    seeds: Sequence[int],
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    epochs: int = 10,
+    lr: float = 3e-3,
+    batch_size: int = 256,
+    data_seed: int = 0,
+    progress: bool = True,
+) -> Restarts:
     """Train one network per seed (its initialization), all at once with ``vmap``; return the parameter stacks.
 
     Each seed gets its own Adam state (Adam is elementwise, so one optimizer over the stacked
@@ -141,10 +168,13 @@ def train_restarts(make_model: Callable[[], nn.Module], seeds: Sequence[int], im
         order = torch.randperm(len(labels), generator=gen)
         total, batches = torch.zeros(len(seeds)), 0
         for start in range(0, len(labels), batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             logits = run(params, x_all[idx])  # (S, B, classes)
-            per_seed = F.cross_entropy(logits.flatten(0, 1), y_all[idx].repeat(len(seeds)),
-                                       reduction="none").view(len(seeds), -1).mean(1)
+            per_seed = (
+                F.cross_entropy(logits.flatten(0, 1), y_all[idx].repeat(len(seeds)), reduction="none")
+                .view(len(seeds), -1)
+                .mean(1)
+            )
             opt.zero_grad(set_to_none=True)
             per_seed.sum().backward()  # the sum keeps each seed's gradient its own
             opt.step()
@@ -157,8 +187,14 @@ def train_restarts(make_model: Callable[[], nn.Module], seeds: Sequence[int], im
     return Restarts(base, init, final, list(seeds), last)
 
 
-def interpolate(model: nn.Module, start: Params, end: Params, images: torch.Tensor, labels: torch.Tensor,
-                alphas: Sequence[float] | torch.Tensor) -> torch.Tensor:
+def interpolate(
+    model: nn.Module,
+    start: Params,
+    end: Params,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    alphas: Sequence[float] | torch.Tensor,
+) -> torch.Tensor:
     """Return the loss ``(len(alphas),)`` at ``(1-α)·start + α·end`` for each α (Goodfellow et al. 2015)."""
     alphas = torch.as_tensor(alphas, dtype=torch.float32)
     points = {name: torch.stack([(1 - a) * start[name] + a * end[name] for a in alphas]) for name in start}
@@ -185,9 +221,18 @@ def filter_normalized_direction(params: Params, seed: int = 0) -> Params:
     return direction
 
 
-def loss_slice(model: nn.Module, center: Params, images: torch.Tensor, labels: torch.Tensor,
-               directions: tuple[Params, Params] | None = None, span: float = 1.0, n: int = 21,
-               seed: int = 0, chunk: int | None = None, progress: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+def loss_slice(
+    model: nn.Module,
+    center: Params,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    directions: tuple[Params, Params] | None = None,
+    span: float = 1.0,
+    n: int = 21,
+    seed: int = 0,
+    chunk: int | None = None,
+    progress: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Return ``(coords (n,), losses (n,n))``: the loss at ``center + a·d1 + b·d2`` for a, b in [-span, span].
 
     ``losses[i, j]`` is at ``b = coords[i], a = coords[j]`` (rows = second direction, as ``contourf``
@@ -199,6 +244,8 @@ def loss_slice(model: nn.Module, center: Params, images: torch.Tensor, labels: t
     coords = torch.linspace(-span, span, n)
     b, a = torch.meshgrid(coords, coords, indexing="ij")
     a, b = a.flatten(), b.flatten()
-    points = {name: c + a.view(-1, *([1] * c.dim())) * d1[name] + b.view(-1, *([1] * c.dim())) * d2[name]
-              for name, c in center.items()}
+    points = {
+        name: c + a.view(-1, *([1] * c.dim())) * d1[name] + b.view(-1, *([1] * c.dim())) * d2[name]
+        for name, c in center.items()
+    }
     return coords, stacked_losses(model, points, images, labels, chunk=chunk, progress=progress).view(n, n)

@@ -6,14 +6,15 @@ models take ``(N,3,H,W)`` (see ``images.preprocess``) and return ``(N,1000)`` lo
 FashionNet takes ``(N,1,28,28)`` and returns ``(N,10)`` logits. So an ε, a feature
 visualization or an inversion is always in pixel units. Taught in notebook 00.
 """
+
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib import resources
 from pathlib import Path
-from typing import Callable
 from urllib.error import URLError
 
 import torch
@@ -180,7 +181,9 @@ def _load_efficientnet_lite0() -> nn.Module:
     for (src_key, tensor), dst_key in zip(source.items(), target_keys):
         same_kind = src_key.rsplit(".", 1)[-1] == dst_key.rsplit(".", 1)[-1]
         if tensor.shape != target[dst_key].shape or not same_kind:
-            raise RuntimeError(f"cannot map {src_key} {tuple(tensor.shape)} onto {dst_key} {tuple(target[dst_key].shape)}")
+            raise RuntimeError(
+                f"cannot map {src_key} {tuple(tensor.shape)} onto {dst_key} {tuple(target[dst_key].shape)}"
+            )
         mapped[dst_key] = tensor
     model.load_state_dict(mapped, strict=False)
     missing = set(target_keys) - set(mapped)
@@ -202,6 +205,10 @@ def torchvision_weights_file(name: str) -> Path:
     """Return where torch's cache keeps the ImageNet weights of torchvision model ``name``."""
     url = _torchvision_weights(name).url
     return Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
+
+
+def _torchvision_cached(name: str) -> bool:
+    return torchvision_weights_file(name).exists()
 
 
 def _load_torchvision(name: str) -> nn.Module:
@@ -246,11 +253,19 @@ def _fashionnet_offline() -> bool:
 _IMAGENET_INPUT = "(N,3,H,W) pixels in [0,1] -> (N,1000) logits"
 _MODELS = {
     "efficientnet_lite0": ModelInfo(
-        "efficientnet_lite0", "EfficientNet-Lite0, ImageNet, 4.7M params, ReLU6; weights ship with pip",
-        _IMAGENET_INPUT, _load_efficientnet_lite0, _efficientnet_offline),
+        "efficientnet_lite0",
+        "EfficientNet-Lite0, ImageNet, 4.7M params, ReLU6; weights ship with pip",
+        _IMAGENET_INPUT,
+        _load_efficientnet_lite0,
+        _efficientnet_offline,
+    ),
     "fashionnet": ModelInfo(
-        "fashionnet", "the course's CNN for Fashion-MNIST, 7x7 first-layer filters; weights in data/",
-        "(N,1,28,28) pixels in [0,1] -> (N,10) logits", _load_fashionnet, _fashionnet_offline),
+        "fashionnet",
+        "the course's CNN for Fashion-MNIST, 7x7 first-layer filters; weights in data/",
+        "(N,1,28,28) pixels in [0,1] -> (N,10) logits",
+        _load_fashionnet,
+        _fashionnet_offline,
+    ),
 }
 for _name, _desc in {
     "alexnet": "AlexNet (Krizhevsky et al. 2012), 11x11 first-layer filters",
@@ -260,8 +275,12 @@ for _name, _desc in {
     "squeezenet1_1": "SqueezeNet 1.1 (Iandola et al. 2016)",
 }.items():
     _MODELS[_name] = ModelInfo(
-        _name, _desc + "; torchvision weights, downloaded once", _IMAGENET_INPUT,
-        lambda _n=_name: _load_torchvision(_n), lambda _n=_name: torchvision_weights_file(_n).exists())
+        _name,
+        _desc + "; torchvision weights, downloaded once",
+        _IMAGENET_INPUT,
+        partial(_load_torchvision, _name),
+        partial(_torchvision_cached, _name),
+    )
 
 
 def list_models(offline_only: bool = False) -> list[str]:
@@ -278,7 +297,7 @@ def model_info(name: str) -> ModelInfo:
     return _MODELS[name]
 
 
-def load_model(name: str, device: str | torch.device | None = None, **kwargs) -> nn.Module:
+def load_model(name: str, device: str | None = None, **kwargs) -> nn.Module:
     """Load model ``name`` in eval mode with frozen parameters, on ``device`` (default: ``config.device()``).
 
     ``load_model("fashionnet", checkpoint="init")`` loads an earlier training checkpoint

@@ -7,6 +7,7 @@ patches" (Girshick et al. 2014; Zeiler & Fergus 2014). A *direction* ``v`` in ac
 replaces the unit's map by the projection ``sum_c v_c a[n, c, h, w]`` (Szegedy et al. 2013).
 Taught in notebook 03.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ class LayerMaxima:
     cols: torch.Tensor
     grid: tuple[int, int]  # (H, W) of the layer's map
 
-    def top(self, channel: int, k: int = 9) -> "TopActivations":
+    def top(self, channel: int, k: int = 9) -> TopActivations:
         """Return the ``k`` images whose maximum of ``channel`` is largest, best first."""
         if not 0 <= channel < self.values.shape[1]:
             raise ValueError(f"channel {channel} out of range: the layer has {self.values.shape[1]} channels")
@@ -55,8 +56,14 @@ def random_direction(channels: int, generator: torch.Generator | None = None) ->
 
 
 @torch.no_grad()
-def layer_maxima(model: nn.Module, layers: str | list[str], images: torch.Tensor, directions: torch.Tensor | None = None,
-                 batch_size: int = 500, progress: bool = True) -> LayerMaxima | dict[str, LayerMaxima]:
+def layer_maxima(
+    model: nn.Module,
+    layers: str | list[str],
+    images: torch.Tensor,
+    directions: torch.Tensor | None = None,
+    batch_size: int = 500,
+    progress: bool = True,
+) -> LayerMaxima | dict[str, LayerMaxima]:
     """Run ``images`` (N,C,H,W) through ``model`` in batches and keep each channel's spatial maximum and its position.
 
     With ``directions`` (D, C) a layer's (N,C,h,w) map is first projected onto each direction,
@@ -64,22 +71,28 @@ def layer_maxima(model: nn.Module, layers: str | list[str], images: torch.Tensor
     dict of them when ``layers`` is a list (all filled in the same pass).
     """
     names = [layers] if isinstance(layers, str) else list(layers)
-    values = {name: [] for name in names}
-    positions = {name: [] for name in names}
-    grids = {}
+    values: dict[str, list[torch.Tensor]] = {name: [] for name in names}
+    positions: dict[str, list[torch.Tensor]] = {name: [] for name in names}
+    grids: dict[str, tuple[int, int]] = {}
     with frozen_eval(model) as device:
         with capture_activations(model, names) as acts:
-            for start in tqdm(range(0, len(images), batch_size), desc=f"max activations of {', '.join(names)}",
-                              disable=not progress, leave=False):
-                model(images[start:start + batch_size].to(device))
+            for start in tqdm(
+                range(0, len(images), batch_size),
+                desc=f"max activations of {', '.join(names)}",
+                disable=not progress,
+                leave=False,
+            ):
+                model(images[start : start + batch_size].to(device))
                 for name in names:
                     a = acts[name]
                     if a.dim() != 4:
                         raise ValueError(f"layer {name!r} outputs shape {tuple(a.shape)}, not a (N,C,H,W) map")
                     if directions is not None:
                         if directions.shape[-1] != a.shape[1]:
-                            raise ValueError(f"directions have {directions.shape[-1]} components, "
-                                             f"layer {name!r} has {a.shape[1]} channels")
+                            raise ValueError(
+                                f"directions have {directions.shape[-1]} components, "
+                                f"layer {name!r} has {a.shape[1]} channels"
+                            )
                         a = torch.einsum("nchw,dc->ndhw", a, directions.to(a))
                     grids[name] = tuple(a.shape[-2:])
                     best, where = a.flatten(2).max(dim=2)  # (n, C): max over all positions of each map
@@ -92,9 +105,16 @@ def layer_maxima(model: nn.Module, layers: str | list[str], images: torch.Tensor
     return result[layers] if isinstance(layers, str) else result
 
 
-def top_activations(model: nn.Module, layer: str, images: torch.Tensor, unit: int | None = None,
-                    direction: torch.Tensor | None = None, k: int = 9, batch_size: int = 500,
-                    progress: bool = True) -> TopActivations:
+def top_activations(
+    model: nn.Module,
+    layer: str,
+    images: torch.Tensor,
+    unit: int | None = None,
+    direction: torch.Tensor | None = None,
+    k: int = 9,
+    batch_size: int = 500,
+    progress: bool = True,
+) -> TopActivations:
     """Return the ``k`` images of ``images`` (N,C,H,W) where channel ``unit`` (or ``direction`` (C,)) peaks highest.
 
     Each image counts once, at the position of its maximum; the result is sorted best first.
@@ -103,11 +123,14 @@ def top_activations(model: nn.Module, layer: str, images: torch.Tensor, unit: in
         raise ValueError("give exactly one of unit (a channel index) or direction (a (C,) vector)")
     directions = None if direction is None else direction.reshape(1, -1)
     maxima = layer_maxima(model, layer, images, directions, batch_size, progress)
-    return maxima.top(0 if direction is not None else unit, k)
+    assert isinstance(maxima, LayerMaxima)  # one layer name in, one result out
+    return maxima.top(0 if unit is None else unit, k)
 
 
-def crop_patches(images: torch.Tensor, top: TopActivations, rf: ReceptiveField, fill: float = 0.5) -> list[torch.Tensor]:
-    """Cut each top image's receptive-field window (C, size, size) around its peak, padding outside the image with ``fill``.
+def crop_patches(
+    images: torch.Tensor, top: TopActivations, rf: ReceptiveField, fill: float = 0.5
+) -> list[torch.Tensor]:
+    """Cut each top image's receptive-field window (C, size, size) around its peak; outside the image is ``fill``.
 
     The padded border shows where the window hangs over the image edge (the network saw zero
     padding there), and keeps every patch the same size so they line up in a grid.
@@ -117,16 +140,22 @@ def crop_patches(images: torch.Tensor, top: TopActivations, rf: ReceptiveField, 
     for n, i, j in zip(top.indices.tolist(), top.rows.tolist(), top.cols.tolist()):
         top_, left, bottom, right = rf.box(i, j)
         patch = torch.full((images.shape[1], bottom - top_, right - left), fill, dtype=images.dtype)
-        t, l, b, r = rf.box(i, j, (height, width))
-        if b > t and r > l:
-            patch[:, t - top_:b - top_, l - left:r - left] = images[n, :, t:b, l:r]
+        t, lft, b, r = rf.box(i, j, (height, width))
+        if b > t and r > lft:
+            patch[:, t - top_ : b - top_, lft - left : r - left] = images[n, :, t:b, lft:r]
         patches.append(patch)
     return patches
 
 
 @torch.no_grad()
-def top_positions(activations: torch.Tensor, unit: int | None = None, direction: torch.Tensor | None = None,
-                  k: int = 9, min_distance: int = 2, border: int = 0) -> TopActivations:
+def top_positions(
+    activations: torch.Tensor,
+    unit: int | None = None,
+    direction: torch.Tensor | None = None,
+    k: int = 9,
+    min_distance: int = 2,
+    border: int = 0,
+) -> TopActivations:
     """Return the ``k`` best (image, row, col) positions of a layer's ``activations`` (N,C,h,w), not one per image.
 
     Every position of every image counts, so a few large photos give many candidate crops.
@@ -144,7 +173,7 @@ def top_positions(activations: torch.Tensor, unit: int | None = None, direction:
     if not 0 <= 2 * border < min(h, w):
         raise ValueError(f"border {border} leaves no positions in a {h}x{w} map")
     inner = torch.full_like(maps, float("-inf"))
-    inner[:, border:h - border, border:w - border] = maps[:, border:h - border, border:w - border]
+    inner[:, border : h - border, border : w - border] = maps[:, border : h - border, border : w - border]
     chosen: list[tuple[int, int, int]] = []
     for flat in inner.flatten().argsort(descending=True).tolist():
         img, rest = divmod(flat, h * w)

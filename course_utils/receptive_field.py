@@ -26,6 +26,7 @@ Unit ``i`` of a layer then sees input pixels ``offset + i * jump`` up to ``offse
   input-dependent "same" padding (timm's ``Conv2dSame``) the reported offset is that of the
   input size the window fitted in.
 """
+
 from __future__ import annotations
 
 import copy
@@ -40,10 +41,35 @@ from .hooks import get_layer, hooked, run_until
 
 _SPATIAL = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)
 # Modules that act on each pixel on its own, so they leave the receptive field unchanged.
-_POINTWISE = (nn.BatchNorm2d, nn.Dropout, nn.Dropout2d, nn.Identity, nn.ReLU, nn.ReLU6, nn.LeakyReLU,
-              nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Tanh, nn.Hardswish, nn.Hardsigmoid, nn.LocalResponseNorm)
-_ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Tanh,
-                nn.Hardswish, nn.Hardsigmoid)
+_POINTWISE = (
+    nn.BatchNorm2d,
+    nn.Dropout,
+    nn.Dropout2d,
+    nn.Identity,
+    nn.ReLU,
+    nn.ReLU6,
+    nn.LeakyReLU,
+    nn.ELU,
+    nn.GELU,
+    nn.SiLU,
+    nn.Sigmoid,
+    nn.Tanh,
+    nn.Hardswish,
+    nn.Hardsigmoid,
+    nn.LocalResponseNorm,
+)
+_ACTIVATIONS = (
+    nn.ReLU,
+    nn.ReLU6,
+    nn.LeakyReLU,
+    nn.ELU,
+    nn.GELU,
+    nn.SiLU,
+    nn.Sigmoid,
+    nn.Tanh,
+    nn.Hardswish,
+    nn.Hardsigmoid,
+)
 
 
 @dataclass(frozen=True)
@@ -77,7 +103,7 @@ class ReceptiveField:
         return pad[0] if pad[0] == pad[1] else pad
 
     def box(self, i: int, j: int, image_size: tuple[int, int] | None = None) -> tuple[int, int, int, int]:
-        """Return unit (i, j)'s window as ``(top, left, bottom, right)``, ends exclusive, clipped to ``image_size`` (H, W)."""
+        """Return unit (i, j)'s window ``(top, left, bottom, right)``, ends exclusive, clipped to ``image_size``."""
         top = self.offset_hw[0] + i * self.stride_hw[0]
         left = self.offset_hw[1] + j * self.stride_hw[1]
         bottom, right = top + self.size_hw[0], left + self.size_hw[1]
@@ -130,7 +156,9 @@ def _trace(model: nn.Module, target: nn.Module, x: torch.Tensor) -> tuple[list, 
     return calls, result["out"]
 
 
-def _analytic(calls: list, x: torch.Tensor, out: tuple) -> tuple | None:
+def _analytic(
+    calls: list, x: torch.Tensor, out: tuple
+) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]] | None:
     """Compose (size, jump, offset) along a chain of leaf calls; None if the calls are not one chain."""
     size, jump, offset = [1, 1], [1, 1], [0, 0]
     current, current_version = x, x._version
@@ -146,13 +174,15 @@ def _analytic(calls: list, x: torch.Tensor, out: tuple) -> tuple | None:
                 size[a] += (k[a] - 1) * d[a] * jump[a]
                 offset[a] -= p[a] * jump[a]
                 jump[a] *= s[a]
-        elif not (isinstance(module, _POINTWISE) or type(module).__name__ == "Normalize") \
-                or output.shape[-2:] != inp.shape[-2:]:
+        elif (
+            not (isinstance(module, _POINTWISE) or type(module).__name__ == "Normalize")
+            or output.shape[-2:] != inp.shape[-2:]
+        ):
             return None  # an unknown module might mix pixels
         current, current_version = output, version
     if out[0] is not current or out[1] != current_version:
         return None
-    return tuple(size), tuple(jump), tuple(offset)
+    return (size[0], size[1]), (jump[0], jump[1]), (offset[0], offset[1])
 
 
 class _ChannelMean(nn.Module):
@@ -183,7 +213,7 @@ def _constant_copy(model: nn.Module) -> nn.Module:
         if not name or any(name.startswith(r + ".") for r in replaced):
             continue  # inside a module that was already replaced
         if isinstance(module, _ACTIVATIONS) or isinstance(module, (nn.BatchNorm2d, nn.GroupNorm, nn.Dropout)):
-            replacement = nn.Identity()  # pointwise (or identity in eval): only the geometry matters
+            replacement: nn.Module = nn.Identity()  # pointwise (or identity in eval): only the geometry matters
         elif isinstance(module, nn.MaxPool2d):
             if _pair(module.dilation) != (1, 1):
                 raise NotImplementedError("dilated max-pooling is not supported by the gradient method")
@@ -219,9 +249,8 @@ def _window(grad: torch.Tensor) -> tuple[list[int], list[int]]:
     return [int(rows[0]), int(cols[0])], [int(rows[-1]), int(cols[-1])]
 
 
-def _gradient(net: nn.Module, layer: str, input_size: tuple[int, int], channels: int,
-              max_side: int = 2048) -> tuple:
-    """Measure (size, jump, offset) from where one unit's input gradient is non-zero in ``net = _constant_copy(model)``."""
+def _gradient(net: nn.Module, layer: str, input_size: tuple[int, int], channels: int, max_side: int = 2048) -> tuple:
+    """Measure (size, jump, offset) from where one unit's input gradient is non-zero in ``_constant_copy(model)``."""
     target = _surviving(net, layer)
     height, width = input_size
     while True:
@@ -239,7 +268,8 @@ def _gradient(net: nn.Module, layer: str, input_size: tuple[int, int], channels:
                 starts.append(first)
                 ends.append(last)
             inside = all(0 < s for s in starts[0] + starts[1]) and all(
-                e < lim - 1 for e, lim in zip(ends[0] + ends[1], (height, width) * 2))
+                e < lim - 1 for e, lim in zip(ends[0] + ends[1], (height, width) * 2)
+            )
             if inside:
                 break
         if max(height, width) >= max_side:
@@ -251,8 +281,9 @@ def _gradient(net: nn.Module, layer: str, input_size: tuple[int, int], channels:
     return size, jump, offset
 
 
-def receptive_field(model: nn.Module, layer: str, input_size: tuple[int, int] = (224, 224),
-                    method: str = "auto") -> ReceptiveField:
+def receptive_field(
+    model: nn.Module, layer: str, input_size: tuple[int, int] = (224, 224), method: str = "auto"
+) -> ReceptiveField:
     """Return the receptive field of ``layer``'s units in input pixels (size, stride, padding).
 
     ``input_size`` (H, W) is the dummy input used to run the model up to ``layer``.
@@ -262,8 +293,9 @@ def receptive_field(model: nn.Module, layer: str, input_size: tuple[int, int] = 
     return receptive_fields(model, [layer], input_size, method)[layer]
 
 
-def receptive_fields(model: nn.Module, layers: list[str], input_size: tuple[int, int] = (224, 224),
-                     method: str = "auto") -> dict[str, ReceptiveField]:
+def receptive_fields(
+    model: nn.Module, layers: list[str], input_size: tuple[int, int] = (224, 224), method: str = "auto"
+) -> dict[str, ReceptiveField]:
     """Return ``{layer: receptive_field(model, layer, ...)}``, sharing one simplified copy of the model."""
     if method not in ("auto", "analytic", "gradient"):
         raise ValueError(f"unknown method {method!r}; choose 'auto', 'analytic' or 'gradient'")
@@ -281,8 +313,9 @@ def receptive_fields(model: nn.Module, layers: list[str], input_size: tuple[int,
                 results[layer] = ReceptiveField(*found, layer=layer, method="analytic")
                 continue
             if method == "analytic":
-                raise ValueError(f"the modules up to {layer!r} are not a single chain of conv/pool layers; "
-                                 "use method='gradient'")
+                raise ValueError(
+                    f"the modules up to {layer!r} are not a single chain of conv/pool layers; use method='gradient'"
+                )
         net = net if net is not None else _constant_copy(model)
         size, jump, offset = _gradient(net, layer, input_size, channels)
         results[layer] = ReceptiveField(size, jump, offset, layer=layer, method="gradient")

@@ -6,14 +6,16 @@
 ``fit`` and ``evaluate`` are also used by the notebooks (e.g. the too-high learning rate run
 in notebook 02).
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -21,8 +23,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import config
-from .data import MANIFEST_FILE, SUBSET_FILE, fashion_mnist, sha256
 from .core import frozen_eval
+from .data import MANIFEST_FILE, SUBSET_FILE, fashion_mnist, sha256
 from .models import FashionNet
 
 # Checkpoints kept along the run, by optimizer step (469 steps = one epoch at batch size 128).
@@ -41,7 +43,7 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch
     """Return the accuracy of ``model`` on ``images`` (N,C,H,W) with ``labels`` (N,); restores train/eval mode."""
     with frozen_eval(model) as dev:
         correct = sum(
-            (model(images[i:i + batch_size].to(dev)).argmax(1).cpu() == labels[i:i + batch_size]).sum().item()
+            (model(images[i : i + batch_size].to(dev)).argmax(1).cpu() == labels[i : i + batch_size]).sum().item()
             for i in range(0, len(labels), batch_size)
         )
     return correct / len(labels)
@@ -77,8 +79,11 @@ def fit(
     unknown = sorted(set(decay) - set(named))
     if unknown:
         raise ValueError(f"weight_decay names {unknown}, which are not trainable parameters; choose from {list(named)}")
-    groups = [{"params": [p for n, p in named.items() if n not in decay], "weight_decay": 0.0},
-              *({"params": [named[n]], "weight_decay": d} for n, d in decay.items())]
+    groups: list[dict[str, Any]] = [
+        {"params": [p for n, p in named.items() if n not in decay], "weight_decay": 0.0},
+        *({"params": [named[n]], "weight_decay": d} for n, d in decay.items()),
+    ]
+    opt: torch.optim.Optimizer
     if optimizer == "sgd":
         opt = torch.optim.SGD(groups, lr=lr, momentum=0.9)
     else:  # AdamW without decay is Adam; plain Adam when no decay is asked for keeps old runs bit-identical
@@ -96,7 +101,7 @@ def fit(
         while len(losses) < total_steps:
             order = torch.randperm(len(labels), generator=generator)
             for start in range(0, len(labels), batch_size):
-                idx = order[start:start + batch_size]
+                idx = order[start : start + batch_size]
                 loss = F.cross_entropy(model(images[idx].to(dev)), labels[idx].to(dev))
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -120,10 +125,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--conv1-init-scale", type=float, default=CONV1_INIT_SCALE,
-                        help="multiply conv1's initial weights by this (1 = PyTorch's default init)")
-    parser.add_argument("--conv1-weight-decay", type=float, default=CONV1_WEIGHT_DECAY,
-                        help="decoupled weight decay (AdamW) on conv1.weight only; 0 = plain Adam")
+    parser.add_argument(
+        "--conv1-init-scale",
+        type=float,
+        default=CONV1_INIT_SCALE,
+        help="multiply conv1's initial weights by this (1 = PyTorch's default init)",
+    )
+    parser.add_argument(
+        "--conv1-weight-decay",
+        type=float,
+        default=CONV1_WEIGHT_DECAY,
+        help="decoupled weight decay (AdamW) on conv1.weight only; 0 = plain Adam",
+    )
     parser.add_argument("--subset", action="store_true", help="train on the shipped subset (offline, fast)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: the course's data/)")
     args = parser.parse_args(argv)
@@ -144,8 +157,9 @@ def main(argv: list[str] | None = None) -> None:
         torch.save(model.state_dict(), out / file)
         epoch = step * args.batch_size / len(train)
         acc = evaluate(model, test_subset.images, test_subset.labels)
-        checkpoints.append({"name": name, "file": file, "step": step, "epoch": round(epoch, 3),
-                            "test_subset_accuracy": round(acc, 4)})
+        checkpoints.append(
+            {"name": name, "file": file, "step": step, "epoch": round(epoch, 3), "test_subset_accuracy": round(acc, 4)}
+        )
 
     def on_step(step: int, _model: nn.Module) -> None:
         for name, at in CHECKPOINT_STEPS.items():
@@ -154,15 +168,31 @@ def main(argv: list[str] | None = None) -> None:
 
     start = time.perf_counter()
     decay = {"conv1.weight": args.conv1_weight_decay} if args.conv1_weight_decay else None
-    fit(model, train.images, train.labels, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
-        seed=args.seed, on_step=on_step, weight_decay=decay)
+    fit(
+        model,
+        train.images,
+        train.labels,
+        epochs=args.epochs,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        on_step=on_step,
+        weight_decay=decay,
+    )
     minutes = (time.perf_counter() - start) / 60
     save("final", round(args.epochs * -(-len(train) // args.batch_size)))
     record = {
         "command": " ".join(["python -m course_utils.train", *(argv if argv is not None else sys.argv[1:])]),
-        "train_set": train.name, "epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size,
-        "seed": args.seed, "optimizer": "adamw" if decay else "adam", "weight_decay": decay or {},
-        "conv1_init_scale": args.conv1_init_scale, "minutes": round(minutes, 1), "torch": torch.__version__,
+        "train_set": train.name,
+        "epochs": args.epochs,
+        "lr": args.lr,
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+        "optimizer": "adamw" if decay else "adam",
+        "weight_decay": decay or {},
+        "conv1_init_scale": args.conv1_init_scale,
+        "minutes": round(minutes, 1),
+        "torch": torch.__version__,
         "test_subset_accuracy": checkpoints[-1]["test_subset_accuracy"],
     }
     if test_full is not None:

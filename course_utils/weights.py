@@ -4,6 +4,7 @@ A trained first-layer filter is a smooth pattern (an edge, a blob, a colour cont
 freshly initialized one is white noise. ``filter_roughness`` puts one number on that.
 Taught in notebook 01.
 """
+
 from __future__ import annotations
 
 import torch
@@ -49,7 +50,7 @@ def normalize_symmetric(w: torch.Tensor) -> torch.Tensor:
 
 
 def filters_as_images(w: torch.Tensor, symmetric: bool = False) -> list[torch.Tensor]:
-    """Return one displayable image per filter of ``w`` (out, in, kh, kw): ``(3,kh,kw)`` RGB if in == 3, else ``(kh,kw)`` per filter.
+    """Return one displayable image per filter of ``w`` (out, in, kh, kw): ``(3,kh,kw)`` if in == 3, else ``(kh,kw)``.
 
     Values are in [0,1], each filter scaled on its own (``normalize_filters``; ``normalize_symmetric`` if
     ``symmetric``). Filters with another number of input channels are shown as gray slices by
@@ -63,7 +64,7 @@ def filters_as_images(w: torch.Tensor, symmetric: bool = False) -> list[torch.Te
 
 
 def filter_slices(w: torch.Tensor, out_channels: list[int], in_channels: list[int] | None = None) -> torch.Tensor:
-    """Return ``(len(out_channels), len(in_channels), kh, kw)`` slices of ``w``, with 0 -> 0.5, scaled per output channel.
+    """Return ``(len(out), len(in), kh, kw)`` slices of ``w``, with 0 -> 0.5, scaled per output channel.
 
     Each output channel of a deeper layer is a stack of one small kernel per input channel;
     this picks some of them and scales them together (zero is grey) so their relative
@@ -101,7 +102,7 @@ def noise_roughness(kernel_size: int) -> float:
 
 
 def filter_mosaic(filters: torch.Tensor, pad: int = 1, pad_value: float = 1.0) -> torch.Tensor:
-    """Tile ``filters`` (rows, cols, kh, kw) with values in [0,1] into one ``(H,W)`` image, ``pad`` pixels of ``pad_value`` between tiles.
+    """Tile ``filters`` (rows, cols, kh, kw) in [0,1] into one ``(H,W)`` image, ``pad`` pixels of ``pad_value`` apart.
 
     One image shown with one colour scale keeps the tiles comparable (a grid of separate
     panels would stretch each panel to its own range).
@@ -113,5 +114,5 @@ def filter_mosaic(filters: torch.Tensor, pad: int = 1, pad_value: float = 1.0) -
     for r in range(rows):
         for c in range(cols):
             top, left = pad + r * (kh + pad), pad + c * (kw + pad)
-            out[top:top + kh, left:left + kw] = filters[r, c]
+            out[top : top + kh, left : left + kw] = filters[r, c]
     return out

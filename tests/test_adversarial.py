@@ -1,4 +1,5 @@
 """Tests for course_utils.adversarial: ε-ball and [0,1] bounds, accuracy falls, fooling reaches its target."""
+
 import pytest
 import torch
 from torch import nn

@@ -5,8 +5,15 @@ match hand-computed values, and every call leaves the model as it found it."""
 import pytest
 import torch
 import torchvision
-from captum.attr import (Deconvolution, GuidedBackprop, GuidedGradCam, IntegratedGradients, LayerGradCam,
-                         NoiseTunnel, Saliency)
+from captum.attr import (
+    Deconvolution,
+    GuidedBackprop,
+    GuidedGradCam,
+    IntegratedGradients,
+    LayerGradCam,
+    NoiseTunnel,
+    Saliency,
+)
 from torch import nn
 
 from course_utils import attribution as A
@@ -76,8 +83,10 @@ def test_grad_cam_and_guided_grad_cam_equal_captum(case):
     assert cam.shape == (x.shape[0], *ref.shape[2:])
     assert_equal(cam, ref[:, 0])
     if name != "efficientnet_lite0":  # GuidedGradCam's guided part ignores ReLU6 (see above)
-        assert_equal(A.guided_grad_cam(model, x, target, layer),
-                     GuidedGradCam(model, get_layer(model, layer)).attribute(x, target=target))
+        assert_equal(
+            A.guided_grad_cam(model, x, target, layer),
+            GuidedGradCam(model, get_layer(model, layer)).attribute(x, target=target),
+        )
 
 
 def test_integrated_gradients_equal_captum(case):
@@ -104,8 +113,9 @@ def test_smoothgrad_equals_captum_noise_tunnel(case):
     torch.manual_seed(11)
     ours = A.smoothgrad(model, x, 3, samples=5, noise_level=0.15, batch_size=2)
     torch.manual_seed(11)
-    ref = NoiseTunnel(Saliency(model)).attribute(x, nt_type="smoothgrad", nt_samples=5, nt_samples_batch_size=2,
-                                                 stdevs=stdev, target=3, abs=False)
+    ref = NoiseTunnel(Saliency(model)).attribute(
+        x, nt_type="smoothgrad", nt_samples=5, nt_samples_batch_size=2, stdevs=stdev, target=3, abs=False
+    )
     assert_equal(ours, ref)
 
 
@@ -127,8 +137,9 @@ def test_integrated_gradients_completeness():
 
 def test_smoothgrad_generator_is_reproducible():
     model, _, x = _fashionnet()
-    runs = [A.smoothgrad(model, x, 0, samples=6, batch_size=4, generator=torch.Generator().manual_seed(3))
-            for _ in range(2)]
+    runs = [
+        A.smoothgrad(model, x, 0, samples=6, batch_size=4, generator=torch.Generator().manual_seed(3)) for _ in range(2)
+    ]
     torch.testing.assert_close(runs[0], runs[1], rtol=0, atol=0)
 
 
@@ -205,8 +216,9 @@ def test_hooks_removed_after_exception(method):
     assert clean(model) and model.training and flags == [p.requires_grad for p in model.parameters()]
 
 
-@pytest.mark.parametrize("bad, message", [(10, "out of range"), (-1, "out of range"), ([1, 2, 3], "3 targets"),
-                                          ("cat", "class index")])
+@pytest.mark.parametrize(
+    "bad, message", [(10, "out of range"), (-1, "out of range"), ([1, 2, 3], "3 targets"), ("cat", "class index")]
+)
 def test_bad_targets_raise(bad, message):
     model, _, x = _fashionnet()
     for method in ALL.values():

@@ -1,4 +1,5 @@
 """Codes: grid assignment, k-NN accuracy and nearest neighbours on hand-made cases."""
+
 import itertools
 
 import numpy as np
@@ -28,7 +29,10 @@ def test_grid_assignment_is_optimal_against_all_permutations():
     unit = (xy - xy.min(0)) / (xy.max(0) - xy.min(0))
     rows, cols = np.divmod(np.arange(6), 3)
     centres = np.stack([(cols + 0.5) / 3, 1 - (rows + 0.5) / 2], 1)
-    cost = lambda perm: sum(((unit[i] - centres[c]) ** 2).sum() for i, c in enumerate(perm))
+
+    def cost(perm):
+        return sum(((unit[i] - centres[c]) ** 2).sum() for i, c in enumerate(perm))
+
     best = min(itertools.permutations(range(6)), key=cost)
     assert np.isclose(cost(cells), cost(best))
 
@@ -81,6 +85,7 @@ def test_thumbnail_mosaic_places_images():
 
 def test_class_scatter_has_one_legend_entry_per_class():
     import matplotlib
+
     matplotlib.use("Agg")
     from course_utils.plotting import class_scatter
 

@@ -1,5 +1,6 @@
 """Config: fast mode follows COURSE_FAST at call time, seed() makes runs repeatable,
 device() and data_dir() honour their environment variables and fail helpfully."""
+
 import random
 from pathlib import Path
 

@@ -1,5 +1,6 @@
 """The shared core: frozen_eval restores each module's own mode and every requires_grad flag
 (also after an exception); resolve_targets accepts what users pass and rejects what is wrong."""
+
 import numpy as np
 import pytest
 import torch
@@ -43,30 +44,36 @@ def test_frozen_eval_makes_repeated_passes_identical():
         torch.testing.assert_close(model(x), model(x), rtol=0, atol=0)  # no dropout, no batch statistics
 
 
-@pytest.mark.parametrize("target, n, expected", [
-    (3, 2, [3, 3]),
-    (np.int64(1), 3, [1, 1, 1]),
-    ([0, 2], 2, [0, 2]),
-    ((4,), 2, [4, 4]),
-    (torch.tensor([1, 0]), 2, [1, 0]),
-    (torch.tensor(5, dtype=torch.int32), 1, [5]),
-])
+@pytest.mark.parametrize(
+    "target, n, expected",
+    [
+        (3, 2, [3, 3]),
+        (np.int64(1), 3, [1, 1, 1]),
+        ([0, 2], 2, [0, 2]),
+        ((4,), 2, [4, 4]),
+        (torch.tensor([1, 0]), 2, [1, 0]),
+        (torch.tensor(5, dtype=torch.int32), 1, [5]),
+    ],
+)
 def test_resolve_targets_accepts_ints_lists_and_integer_tensors(target, n, expected):
     t = resolve_targets(target, n, num_classes=10)
     assert t.dtype == torch.long and t.tolist() == expected
 
 
-@pytest.mark.parametrize("target, n, message", [
-    (10, 1, "out of range.*10 classes"),
-    (-1, 1, "start at 0"),
-    ([1, 2, 3], 2, "3 targets for a batch of 2"),
-    ("cat", 1, "class index"),
-    (2.0, 1, "class index"),
-    (True, 1, "bool"),
-    ([1, 2.5], 2, "integer class indices"),
-    (torch.tensor([0.0, 1.0]), 2, "integer class indices"),
-    (torch.tensor([True]), 1, "integer class indices"),
-])
+@pytest.mark.parametrize(
+    "target, n, message",
+    [
+        (10, 1, "out of range.*10 classes"),
+        (-1, 1, "start at 0"),
+        ([1, 2, 3], 2, "3 targets for a batch of 2"),
+        ("cat", 1, "class index"),
+        (2.0, 1, "class index"),
+        (True, 1, "bool"),
+        ([1, 2.5], 2, "integer class indices"),
+        (torch.tensor([0.0, 1.0]), 2, "integer class indices"),
+        (torch.tensor([True]), 1, "integer class indices"),
+    ],
+)
 def test_resolve_targets_rejects_what_is_wrong(target, n, message):
     with pytest.raises(ValueError, match=message):
         resolve_targets(target, n, num_classes=10)

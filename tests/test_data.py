@@ -1,5 +1,6 @@
 """Data: the shipped Fashion-MNIST subset is balanced and well-formed, and the idx reader
 and full-set loader read files written here by hand."""
+
 import gzip
 import hashlib
 import json

@@ -1,6 +1,7 @@
 """Hooks: capture_activations records the right tensors and cleans up; relu_gradient_rule
 implements guided backprop and the deconvnet exactly (by hand and against Captum) and
 leaves the model as it found it."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -9,7 +10,14 @@ from captum.attr import Deconvolution, GuidedBackprop
 from torch import nn
 
 from course_utils.hooks import (
-    StopForward, capture_activations, get_layer, hooked, layer_names, relu_gradient_rule, run_until, stop_hook,
+    StopForward,
+    capture_activations,
+    get_layer,
+    hooked,
+    layer_names,
+    relu_gradient_rule,
+    run_until,
+    stop_hook,
 )
 
 
@@ -277,8 +285,14 @@ def test_relu6_in_a_model_uses_the_guided_rule():
 @pytest.mark.parametrize("rule", ["guided", "deconvnet"])
 def test_inplace_and_non_inplace_relu_models_give_the_same_gradient(rule):
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(2, 4, 3), nn.ReLU(inplace=True), nn.Conv2d(4, 3, 3), nn.ReLU(inplace=True),
-                          nn.Flatten(), nn.Linear(3 * 4 * 4, 1))
+    model = nn.Sequential(
+        nn.Conv2d(2, 4, 3),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(4, 3, 3),
+        nn.ReLU(inplace=True),
+        nn.Flatten(),
+        nn.Linear(3 * 4 * 4, 1),
+    )
     twin = nn.Sequential(*[nn.ReLU() if isinstance(m, nn.ReLU) else m for m in model])
     x = torch.randn(1, 2, 8, 8)
     with relu_gradient_rule(model, rule):
@@ -400,8 +414,10 @@ def test_hooked_registers_in_order_and_removes_everything_on_error():
     model = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
     seen = []
     with pytest.raises(RuntimeError, match="boom"):
-        with hooked(forward=[(model[1], lambda m, i, o: seen.append("f1")), (model[1], lambda m, i, o: seen.append("f2"))],
-                    pre=[(model[0], lambda m, i: seen.append("pre"))]):
+        with hooked(
+            forward=[(model[1], lambda m, i, o: seen.append("f1")), (model[1], lambda m, i, o: seen.append("f2"))],
+            pre=[(model[0], lambda m, i: seen.append("pre"))],
+        ):
             model(torch.zeros(1, 2))
             raise RuntimeError("boom")
     assert seen == ["pre", "f1", "f2"]

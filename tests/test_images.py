@@ -1,5 +1,6 @@
 """Images: load_image turns every kind of file into RGB (or fails with an actionable error);
 preprocess / deprocess are exact ImageNet normalization and resizing."""
+
 import numpy as np
 import pytest
 import torch
@@ -7,7 +8,14 @@ import torchvision.transforms.functional as TF
 from PIL import Image
 
 from course_utils.images import (
-    MAX_SIDE, deprocess, load_image, normalize, preprocess, sample_image_names, to_tensor, unnormalize,
+    MAX_SIDE,
+    deprocess,
+    load_image,
+    normalize,
+    preprocess,
+    sample_image_names,
+    to_tensor,
+    unnormalize,
 )
 
 # The standard ImageNet statistics, written out here so the tests do not trust the module's copy.
@@ -244,14 +252,17 @@ def test_normalize_matches_formula_and_unnormalize_inverts_it():
     torch.testing.assert_close(unnormalize(normalize(x[0])), x[0])  # (3,H,W) works too
 
 
-@pytest.mark.parametrize("shape, expected", [
-    ((1, 3, 6, 5), (6, 5, 3)),
-    ((3, 6, 5), (6, 5, 3)),
-    ((4, 3, 6, 5), (4, 6, 5, 3)),
-    ((1, 1, 6, 5), (6, 5)),
-    ((1, 6, 5), (6, 5)),
-    ((4, 1, 6, 5), (4, 6, 5)),
-])
+@pytest.mark.parametrize(
+    "shape, expected",
+    [
+        ((1, 3, 6, 5), (6, 5, 3)),
+        ((3, 6, 5), (6, 5, 3)),
+        ((4, 3, 6, 5), (4, 6, 5, 3)),
+        ((1, 1, 6, 5), (6, 5)),
+        ((1, 6, 5), (6, 5)),
+        ((4, 1, 6, 5), (4, 6, 5)),
+    ],
+)
 def test_deprocess_shapes(shape, expected):
     out = deprocess(torch.zeros(shape))
     assert isinstance(out, np.ndarray) and out.shape == expected

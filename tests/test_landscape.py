@@ -1,4 +1,5 @@
 """Tests for course_utils.landscape on tiny models: batched losses, restarts, interpolation, filter normalization."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -69,8 +70,9 @@ def test_loss_slice_center_is_the_loss_of_the_center():
 
 def test_train_restarts_lowers_loss_and_seeds_differ():
     x, y = _data(n=120)
-    run = L.train_restarts(lambda: L.mlp(8, in_features=16, classes=2), [0, 1, 2], x, y, epochs=30,
-                           lr=1e-2, batch_size=40, progress=False)
+    run = L.train_restarts(
+        lambda: L.mlp(8, in_features=16, classes=2), [0, 1, 2], x, y, epochs=30, lr=1e-2, batch_size=40, progress=False
+    )
     before = L.stacked_losses(run.model, run.init, x, y)
     after = L.stacked_losses(run.model, run.final, x, y)
     assert (after < 0.6 * before).all()

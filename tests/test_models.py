@@ -1,4 +1,5 @@
 """Models: offline ImageNet predictions, FashionNet accuracy and checksums, torchvision cache paths."""
+
 import copy
 import shutil
 from urllib.error import URLError
@@ -11,7 +12,12 @@ from course_utils import models
 from course_utils.data import fashion_mnist
 from course_utils.images import normalize, preprocess
 from course_utils.models import (
-    fashionnet_checkpoints, imagenet_classes, list_models, load_model, model_info, top_predictions,
+    fashionnet_checkpoints,
+    imagenet_classes,
+    list_models,
+    load_model,
+    model_info,
+    top_predictions,
 )
 from course_utils.train import evaluate
 
@@ -111,8 +117,9 @@ def test_missing_weight_file_is_reported(data_copy):
 def test_unknown_model_name_suggests_the_closest():
     with pytest.raises(ValueError, match="efficientnet_lite0"):
         load_model("efficientnet_lite")
-    assert {"efficientnet_lite0", "fashionnet", "alexnet", "vgg16", "resnet18", "googlenet",
-            "squeezenet1_1"} <= set(list_models())
+    assert {"efficientnet_lite0", "fashionnet", "alexnet", "vgg16", "resnet18", "googlenet", "squeezenet1_1"} <= set(
+        list_models()
+    )
 
 
 def test_torchvision_model_loads_from_a_prepared_cache(tmp_path, monkeypatch):

@@ -1,4 +1,5 @@
 """Maximally activating patches: batched search equals brute force on a tiny model."""
+
 import pytest
 import torch
 from torch import nn
@@ -75,11 +76,11 @@ def test_crop_patches_cut_the_receptive_field(setup):
     top = top_activations(model, "pool", images, unit=0, k=6, progress=False)
     for patch, n, i, j in zip(crop_patches(images, top, rf, fill=-1.0), top.indices, top.rows, top.cols):
         assert patch.shape == (1, 4, 4)
-        t, l = 2 * int(i) - 1, 2 * int(j) - 1
+        t, lft = 2 * int(i) - 1, 2 * int(j) - 1
         for a in range(4):
             for b in range(4):
-                inside = 0 <= t + a < 8 and 0 <= l + b < 8
-                expected = images[n, 0, t + a, l + b] if inside else torch.tensor(-1.0)
+                inside = 0 <= t + a < 8 and 0 <= lft + b < 8
+                expected = images[n, 0, t + a, lft + b] if inside else torch.tensor(-1.0)
                 assert patch[0, a, b] == expected
 
 

@@ -1,4 +1,5 @@
 """Receptive fields: published values, hand computations, and the two methods agreeing."""
+
 import pytest
 import torch
 import torchvision
@@ -18,7 +19,9 @@ def vgg16():
     return torchvision.models.vgg16(weights=None).eval()
 
 
-@pytest.mark.parametrize("layer, size, stride", [("features.0", 11, 4), ("features.2", 19, 8), ("features.12", 195, 32)])
+@pytest.mark.parametrize(
+    "layer, size, stride", [("features.0", 11, 4), ("features.2", 19, 8), ("features.12", 195, 32)]
+)
 def test_alexnet_known_values(alexnet, layer, size, stride):
     rf = receptive_field(alexnet, layer)
     assert (rf.size, rf.stride, rf.method) == (size, stride, "analytic")
@@ -27,9 +30,17 @@ def test_alexnet_known_values(alexnet, layer, size, stride):
 # VGG16 by hand: each 3x3 conv adds 2 * jump, each 2x2/2 pool adds 1 * jump and doubles the jump.
 # pool1 6/2, pool2 16/4, pool3 44/8, pool4 100/16, conv5_3 196/16, pool5 212/32; 212 is the VGG-16
 # value in Araujo, Norris & Sim, "Computing Receptive Fields of CNNs", Distill 2019.
-@pytest.mark.parametrize("layer, size, stride", [
-    ("features.4", 6, 2), ("features.9", 16, 4), ("features.16", 44, 8),
-    ("features.23", 100, 16), ("features.28", 196, 16), ("features.30", 212, 32)])
+@pytest.mark.parametrize(
+    "layer, size, stride",
+    [
+        ("features.4", 6, 2),
+        ("features.9", 16, 4),
+        ("features.16", 44, 8),
+        ("features.23", 100, 16),
+        ("features.28", 196, 16),
+        ("features.30", 212, 32),
+    ],
+)
 def test_vgg16_known_values(vgg16, layer, size, stride):
     rf = receptive_field(vgg16, layer)
     assert (rf.size, rf.stride) == (size, stride)
@@ -38,10 +49,19 @@ def test_vgg16_known_values(vgg16, layer, size, stride):
 def test_fashionnet_by_hand():
     # conv1 7x7 -> 7; pool1 2/2 -> 8, jump 2; conv2 3x3 -> 12; pool2 -> 14, jump 4; conv3 -> 22; pool3 -> 26, jump 8
     model = FashionNet().eval()
-    got = {layer: (rf.size, rf.stride, rf.padding) for layer in ("conv1", "pool1", "conv2", "pool2", "conv3", "pool3")
-           for rf in [receptive_field(model, layer, (28, 28))]}
-    assert got == {"conv1": (7, 1, 3), "pool1": (8, 2, 3), "conv2": (12, 2, 5), "pool2": (14, 4, 5),
-                   "conv3": (22, 4, 9), "pool3": (26, 8, 9)}
+    got = {
+        layer: (rf.size, rf.stride, rf.padding)
+        for layer in ("conv1", "pool1", "conv2", "pool2", "conv3", "pool3")
+        for rf in [receptive_field(model, layer, (28, 28))]
+    }
+    assert got == {
+        "conv1": (7, 1, 3),
+        "pool1": (8, 2, 3),
+        "conv2": (12, 2, 5),
+        "pool2": (14, 4, 5),
+        "conv3": (22, 4, 9),
+        "pool3": (26, 8, 9),
+    }
 
 
 @pytest.mark.parametrize("layer", ["features.2", "features.12"])

@@ -1,12 +1,21 @@
 """Weights: filters scale to [0,1] for display, and roughness orders smooth < noisy filters."""
+
 import math
 
 import pytest
 import torch
 from torch import nn
 
-from course_utils.weights import (conv_weight, filter_mosaic, filter_roughness, filter_slices, filters_as_images,
-                                  noise_roughness, normalize_filters, normalize_symmetric)
+from course_utils.weights import (
+    conv_weight,
+    filter_mosaic,
+    filter_roughness,
+    filter_slices,
+    filters_as_images,
+    noise_roughness,
+    normalize_filters,
+    normalize_symmetric,
+)
 
 
 def smooth_ramps(n: int = 8, k: int = 7) -> torch.Tensor:
