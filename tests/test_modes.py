@@ -70,13 +70,13 @@ CALLS = {
     ),
     "deletion_insertion": lambda m: scores.deletion_insertion(m, X, torch.rand(2, 28, 28), 3, steps=4),
     "optimize_image": lambda m: optim.optimize_image(
-        m, optim.class_logit(3), optim.PixelImage(size=28, channels=1), steps=2, progress=False
+        m, optim.class_logit(3), optim.PixelImage((1, 1, 28, 28)), steps=2, progress=False
     ),
     "class_visualization": lambda m: optim.class_visualization(m, 3, steps=2, size=28, progress=False),
     "channel_visualization": lambda m: optim.channel_visualization(m, "relu2", 1, steps=2, size=28, progress=False),
     "layer_features": lambda m: optim.layer_features(m, "relu2", X),
     "invert_features": lambda m: optim.invert_features(m, "relu2", X[:1], steps=2, progress=False),
-    "deep_dream": lambda m: optim.deep_dream(m, X[:1], "relu2", octaves=1, steps=2, progress=False),
+    "deep_dream": lambda m: optim.deep_dream(m, X[:1], "relu2", octaves=1, steps_per_octave=2, progress=False),
     "class_probability": lambda m: optim.class_probability(m, X[:1], 3),
     "fgsm": lambda m: adversarial.fgsm(m, X, Y, 0.1),
     "pgd": lambda m: adversarial.pgd(m, X, Y, 0.1, steps=2),

@@ -1,0 +1,56 @@
+"""Image optimization: one loop for class visualization, feature inversion, DeepDream, style and fooling.
+
+The package follows the loop's three questions, one module each, plus the loop and the recipes:
+
+- ``objectives``: *what* to maximize (``Objective``, composable with ``+``, ``-``, scalar ``*``);
+- ``parameterizations``: *how the image is parameterized* (``PixelImage``, ``FourierImage``);
+- ``transforms``: *what is done to the image before the model sees it* (``jitter`` ...);
+- ``steps``: what is done to the pixels after each step (blur, ε-ball projection);
+- ``loop``: ``optimize_image`` and its optimizers; ``recipes``: the techniques, one call each.
+
+    obj = optim.class_logit(281) - 1e-3 * optim.l2() - 0.1 * optim.total_variation()
+    img, history = optim.optimize_image(model, obj, optim.PixelImage((1, 3, 128, 128)), steps=80)
+
+Every model takes pixels in [0,1], so images are pixels everywhere. Objectives are *maximized*;
+``history`` holds the objective's value at each step. The loop only computes: showing the result
+is the notebook's (or ``plotting``'s) job. Taught in notebooks 07, 08, 09, 10 and 11.
+"""
+from .loop import NormalizedGradient, OptimizerFactory, Result, make_optimizer, optimize_image
+from .objectives import (
+    Acts,
+    Objective,
+    channel,
+    class_log_prob,
+    class_logit,
+    feature_match,
+    gram_match,
+    gram_matrix,
+    l2,
+    layer_norm,
+    total_variation,
+)
+from .parameterizations import FourierImage, Param, PixelImage
+from .recipes import (
+    channel_visualization,
+    class_probability,
+    class_visualization,
+    deep_dream,
+    feature_error,
+    gram_error,
+    high_frequency_fraction,
+    input_channels,
+    invert_features,
+    layer_features,
+    style_transfer,
+)
+from .steps import StepOp, blur_every, clip_pixels, project_linf
+from .transforms import Transform, compose, jitter, pad, random_rotate, random_scale, standard_transforms
+
+__all__ = [
+    "Acts", "FourierImage", "NormalizedGradient", "Objective", "OptimizerFactory", "Param", "PixelImage", "Result",
+    "StepOp", "Transform", "blur_every", "channel", "channel_visualization", "class_log_prob", "class_logit",
+    "class_probability", "class_visualization", "clip_pixels", "compose", "deep_dream", "feature_error",
+    "feature_match", "gram_error", "gram_match", "gram_matrix", "high_frequency_fraction", "input_channels",
+    "invert_features", "jitter", "l2", "layer_features", "layer_norm", "make_optimizer", "optimize_image", "pad",
+    "project_linf", "random_rotate", "random_scale", "standard_transforms", "style_transfer", "total_variation",
+]

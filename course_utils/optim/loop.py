@@ -1,0 +1,139 @@
+"""The one image-optimization loop behind class visualization, inversion, DeepDream, style and fooling.
+
+``optimize_image`` asks three questions, each answered by a small object you can swap: *what*
+to maximize (an ``Objective``), *how the image is parameterized* (``PixelImage``,
+``FourierImage``) and *what is done to it before the model sees it* (transforms). Step
+operations edit the pixels after each optimizer step. Taught in notebook 07; used by 08-11.
+"""
+from __future__ import annotations
+
+import random
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
+from typing import NamedTuple
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from ..core import frozen_eval
+from ..hooks import StopForward, get_layer, hooked
+from .objectives import Acts, Objective
+from .parameterizations import Param
+from .steps import StepOp
+from .transforms import Transform, compose
+
+OptimizerFactory = Callable[[list[torch.Tensor], float], torch.optim.Optimizer]
+
+
+class NormalizedGradient(torch.optim.Optimizer):
+    """Plain gradient steps of size ``lr`` divided by the mean absolute gradient (DeepDream's step).
+
+    Normalizing makes the step size mean the same thing at every layer and every octave.
+    """
+
+    def __init__(self, params: Iterable[torch.Tensor], lr: float = 0.01):
+        super().__init__(params, {"lr": lr})
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:  # type: ignore[override]
+        """Take one step ``p -= lr * g / mean|g|`` on every parameter (after running ``closure`` if given)."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.add_(p.grad / p.grad.abs().mean().clamp_min(1e-8), alpha=-group["lr"])
+        return loss
+
+
+def make_optimizer(optimizer: str | OptimizerFactory, params: list[torch.Tensor], lr: float) -> torch.optim.Optimizer:
+    """Build the optimizer by name ("adam", "sgd", "lbfgs", "normalized") or call a factory ``f(params, lr)``."""
+    if callable(optimizer):
+        return optimizer(params, lr)
+    choices: dict[str, Callable[[], torch.optim.Optimizer]] = {
+        "adam": lambda: torch.optim.Adam(params, lr=lr),
+        "sgd": lambda: torch.optim.SGD(params, lr=lr, momentum=0.9),
+        # one L-BFGS iteration per step keeps the progress bar and the callback per step
+        "lbfgs": lambda: torch.optim.LBFGS(params, lr=lr, max_iter=1, history_size=20),
+        "normalized": lambda: NormalizedGradient(params, lr=lr),
+    }
+    if optimizer not in choices:
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {sorted(choices)} or pass a factory")
+    return choices[optimizer]()
+
+
+class Result(NamedTuple):
+    """What ``optimize_image`` returns: ``image`` ``(N,C,H,W)`` pixels in [0,1] on the CPU, ``history`` per step."""
+
+    image: torch.Tensor
+    history: list[float]
+
+
+def optimize_image(model: nn.Module, objective: Objective, param: Param, steps: int = 80, lr: float = 0.05,
+                   optimizer: str | OptimizerFactory = "adam",
+                   transforms: Transform | Sequence[Transform] | None = None, step_ops: Sequence[StepOp] = (),
+                   callback: Callable[[int, torch.Tensor], None] | None = None, progress: bool = True,
+                   seed: int | None = 0) -> Result:
+    """Change ``param``'s image (pixels in [0,1]) to maximize ``objective`` for ``steps`` optimizer steps.
+
+    Each step: param.image() → transforms → model, recording the layers the objective names and
+    ending the pass once they are all computed; an optimizer step on ``-objective``; the param's
+    constraint, then ``step_ops``. ``callback(step, image)`` sees each step's image; Ctrl-C returns
+    what was reached. ``seed`` fixes the random transforms (``random``'s state is restored after).
+    """
+    if not isinstance(objective, Objective):
+        raise TypeError(f"objective must be an optim.Objective (e.g. optim.class_logit(281)), not {type(objective)}")
+    transform = transforms if transforms is None or callable(transforms) else compose(transforms)
+    modules = {name: get_layer(model, name) for name in objective.layers if name not in ("logits", "image", "input")}
+    acts: Acts = {}
+
+    def record(name: str) -> Callable:
+        def hook(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
+            if not isinstance(output, torch.Tensor):
+                raise TypeError(f"layer {name!r} returns {type(output).__name__}, not a tensor; name a submodule")
+            acts[name] = output.clone()  # clone: a later in-place op (ReLU(inplace=True)) would change it
+            if "logits" not in objective.layers and all(n in acts for n in modules):
+                raise StopForward  # nothing after the last layer we need matters: skip the rest
+
+        return hook
+
+    def closure() -> float:
+        opt.zero_grad()
+        acts.clear()
+        image = param.image()
+        x = transform(image) if transform is not None else image
+        with suppress(StopForward):
+            acts["logits"] = model(x)
+        acts.update(image=image, input=x)
+        loss = -objective(acts)
+        loss.backward()
+        return float(loss.detach())
+
+    history: list[float] = []
+    rng_state = random.getstate()
+    with frozen_eval(model) as device, hooked(forward=[(m, record(name)) for name, m in modules.items()]):
+        param.to(device)
+        opt = make_optimizer(optimizer, param.parameters(), lr)
+        try:
+            random.seed(seed)  # seed=None: fresh randomness, still restored below
+            bar = tqdm(range(steps), desc=str(objective)[:40], disable=not progress, leave=False)
+            for step in bar:
+                history.append(-opt.step(closure))  # the objective before this step (L-BFGS: its first evaluation)
+                with torch.no_grad():
+                    param.constrain()
+                    for op in step_ops:
+                        op(step, param)
+                if progress and step % 10 == 0:
+                    bar.set_postfix(objective=f"{history[-1]:.3g}")
+                if callback is not None:
+                    callback(step, param.image().detach())
+        except KeyboardInterrupt:
+            warnings.warn(f"interrupted after {len(history)} of {steps} steps; returning the image", stacklevel=2)
+        finally:
+            random.setstate(rng_state)
+            acts.clear()  # drop the last pass's activations (and their graph) now, not at garbage collection
+    return Result(param.image().detach().cpu(), history)

@@ -1,0 +1,153 @@
+"""What the image optimization maximizes: ``Objective`` and the objectives of notebooks 07-11.
+
+An objective is a function of the dict of activations one forward pass produced, plus the
+names of the layers it needs recorded. Objectives compose like numbers (``a + b``, ``a - b``,
+``2 * a``), in the spirit of Lucent's objectives, so a recipe reads as its formula:
+
+    optim.class_logit(281) - 1e-3 * optim.l2() - 0.1 * optim.total_variation()
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+import torch
+import torch.nn.functional as F
+
+from ..core import Target, resolve_targets
+
+# {"image": (N,C,H,W) pixels, "input": what the model saw, "logits": (N,K), layer name: its output}
+Acts = dict[str, torch.Tensor]
+
+
+class Objective:
+    """A scalar to maximize, computed from the dict of activations one forward pass produced.
+
+    ``layers`` names what the forward pass must record (``named_modules()`` names, or
+    ``"logits"`` for the model's output). Objectives compose: ``a + b``, ``a - b``, ``2 * a``.
+    """
+
+    def __init__(self, fn: Callable[[Acts], torch.Tensor], name: str, layers: Iterable[str] = ()):
+        self.fn, self.name, self.layers = fn, name, tuple(dict.fromkeys(layers))
+
+    def __call__(self, acts: Acts) -> torch.Tensor:
+        return self.fn(acts)
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def __add__(self, other: Objective | float) -> Objective:
+        if isinstance(other, (int, float)) and other == 0:  # lets sum([...]) start from 0
+            return self
+        if not isinstance(other, Objective):
+            return NotImplemented
+        return Objective(lambda a: self(a) + other(a), f"{self} + {other}", self.layers + other.layers)
+
+    __radd__ = __add__
+
+    def __neg__(self) -> Objective:
+        return Objective(lambda a: -self(a), f"-({self})", self.layers)
+
+    def __sub__(self, other: Objective) -> Objective:
+        if not isinstance(other, Objective):
+            return NotImplemented
+        return Objective(lambda a: self(a) - other(a), f"{self} - {_wrap(other)}", self.layers + other.layers)
+
+    def __mul__(self, weight: float) -> Objective:
+        if not isinstance(weight, (int, float)):
+            return NotImplemented
+        return Objective(lambda a: weight * self(a), f"{weight:g}·{_wrap(self)}", self.layers)
+
+    __rmul__ = __mul__
+
+
+def _wrap(obj: Objective) -> str:
+    """Parenthesize a composite objective's name when it is nested in another."""
+    return f"({obj})" if any(op in obj.name for op in (" + ", " - ")) else obj.name
+
+
+def _class_picker(target: Target) -> tuple[Callable[[torch.Tensor], torch.Tensor], str]:
+    """Check ``target`` now; return ``pick(scores (N,K)) -> (N,)`` (checked against K when run) and a label."""
+    if isinstance(target, torch.Tensor):
+        count = target.numel()
+    elif isinstance(target, Sequence) and not isinstance(target, str):
+        count = len(target)
+    else:
+        count = 1
+    classes = resolve_targets(target, count)  # wrong types and negative classes fail here, before any work
+    label = str(int(classes[0])) if count == 1 else str(classes.tolist())
+
+    def pick(scores: torch.Tensor) -> torch.Tensor:
+        # only now is the number of classes known; one class is repeated for every image
+        index = resolve_targets(classes, scores.shape[0], num_classes=scores.shape[1]).to(scores.device)
+        return scores.gather(1, index[:, None])[:, 0]
+
+    return pick, label
+
+
+def class_logit(target: Target) -> Objective:
+    """The pre-softmax score of class ``target`` (one index, or one per image), averaged over the batch."""
+    pick, label = _class_picker(target)
+    return Objective(lambda a: pick(a["logits"]).mean(), f"logit[{label}]", ["logits"])
+
+
+def class_log_prob(target: Target) -> Objective:
+    """The log-softmax probability of class ``target``: it can also rise by pushing other classes down."""
+    pick, label = _class_picker(target)
+    return Objective(lambda a: pick(F.log_softmax(a["logits"], dim=1)).mean(), f"log p[{label}]", ["logits"])
+
+
+def channel(layer: str, index: int) -> Objective:
+    """The mean activation of channel ``index`` of ``layer`` (negate the objective to minimize it)."""
+    return Objective(lambda a: a[layer][:, index].mean(), f"{layer}[{index}]", [layer])
+
+
+def layer_norm(layer: str) -> Objective:
+    """The mean squared activation of ``layer``: DeepDream's "amplify whatever is there"."""
+    return Objective(lambda a: a[layer].pow(2).mean(), f"‖{layer}‖²", [layer])
+
+
+def feature_match(layer: str, target: torch.Tensor) -> Objective:
+    """Minus the relative squared error ``‖φ(x) − φ₀‖² / ‖φ₀‖²`` of ``layer``'s features (inversion)."""
+    target = target.detach()
+    norm = target.pow(2).sum().clamp_min(1e-12)
+
+    def fn(a: Acts) -> torch.Tensor:
+        return -(a[layer] - target.to(a[layer].device)).pow(2).sum() / norm.to(a[layer].device)
+
+    return Objective(fn, f"-‖{layer} − φ₀‖²/‖φ₀‖²", [layer])
+
+
+def gram_matrix(x: torch.Tensor) -> torch.Tensor:
+    """Return the Gram matrices ``F Fᵀ / (H·W)`` of features ``(N,C,H,W)`` as ``(N,C,C)``."""
+    if x.dim() != 4:
+        raise ValueError(f"gram_matrix wants features of shape (N,C,H,W), got {tuple(x.shape)}")
+    n, c, h, w = x.shape
+    feats = x.reshape(n, c, h * w)
+    return feats @ feats.transpose(1, 2) / (h * w)
+
+
+def gram_match(layer: str, target_gram: torch.Tensor) -> Objective:
+    """Minus the mean squared difference between ``layer``'s Gram matrix and ``target_gram`` (style)."""
+    target_gram = target_gram.detach()
+
+    def fn(a: Acts) -> torch.Tensor:
+        return -(gram_matrix(a[layer]) - target_gram.to(a[layer].device)).pow(2).mean()
+
+    return Objective(fn, f"-‖G({layer}) − G₀‖²", [layer])
+
+
+def l2() -> Objective:
+    """The mean squared distance of the pixels from mid-gray 0.5 (use as ``- w * l2()``)."""
+    return Objective(lambda a: (a["image"] - 0.5).pow(2).mean(), "L2")
+
+
+def total_variation(beta: float = 2.0) -> Objective:
+    """The mean ``(Δx² + Δy²)^(β/2)`` over pixels: large for noisy images (use as ``- w * total_variation()``)."""
+
+    def fn(a: Acts) -> torch.Tensor:
+        img = a["image"]
+        dx = img[..., :-1, 1:] - img[..., :-1, :-1]
+        dy = img[..., 1:, :-1] - img[..., :-1, :-1]
+        return (dx.pow(2) + dy.pow(2) + 1e-8).pow(beta / 2).mean()
+
+    return Objective(fn, f"TV^{beta:g}" if beta != 2 else "TV")

@@ -1,0 +1,104 @@
+"""How the optimized image is parameterized: the pixels themselves, or a decorrelated Fourier spectrum.
+
+Both give the loop the same three things: ``parameters()`` to optimize, ``image()`` (the
+current ``(N,C,H,W)`` image in [0,1], differentiable) and ``constrain()`` (run after each step).
+Taught in notebook 07 (Fourier parameterization); PixelImage serves every other notebook.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+
+class PixelImage:
+    """Optimize the pixels themselves, kept in [0,1] by clipping after each step.
+
+    ``init`` (``(N,C,H,W)`` in [0,1]) starts from a photo; otherwise mid-gray plus Gaussian
+    noise of standard deviation ``sd``.
+    """
+
+    def __init__(self, shape: Sequence[int] = (1, 3, 128, 128), init: torch.Tensor | None = None,
+                 sd: float = 0.1, seed: int | None = 0):
+        if init is not None:
+            if init.dim() != 4 or init.min() < 0 or init.max() > 1:
+                raise ValueError("init must be pixels of shape (N,C,H,W) in [0,1], as images.preprocess() and "
+                                 "images.to_tensor() give them; do not normalize them yourself")
+            pixels = init.detach().clone().float()
+        else:
+            gen = torch.Generator().manual_seed(seed) if seed is not None else None
+            pixels = (0.5 + sd * torch.randn(tuple(shape), generator=gen)).clamp(0, 1)
+        self.pixels = pixels.requires_grad_(True)
+
+    def parameters(self) -> list[torch.Tensor]:
+        """The tensors the optimizer changes: the pixels."""
+        return [self.pixels]
+
+    def image(self) -> torch.Tensor:
+        """Return the current image ``(N,C,H,W)`` in [0,1]."""
+        return self.pixels
+
+    def to(self, device: torch.device) -> PixelImage:
+        """Move the pixels to ``device`` (still a leaf that needs a gradient)."""
+        self.pixels = self.pixels.detach().to(device).requires_grad_(True)
+        return self
+
+    @torch.no_grad()
+    def constrain(self) -> None:
+        """Clip the pixels back into [0,1]."""
+        self.pixels.clamp_(0, 1)
+
+
+# Colour correlations of ImageNet photos: the square root of their RGB covariance, as
+# published with Lucid (Olah et al. 2017). Optimizing in this decorrelated basis lets one
+# parameter move all three channels together, the way natural colours vary.
+_COLOR_SQRT_COV = torch.tensor([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]])
+
+
+class FourierImage:
+    """Optimize the image's Fourier spectrum, scaled by ``1/f^decay``, in decorrelated colours.
+
+    Plain pixels let the optimizer put energy in the highest frequencies, which the network
+    happily amplifies (the "adversarial noise" look). Scaling each frequency by ``1/f`` makes
+    every frequency equally easy to change, so low frequencies get their fair share
+    (Olah et al., "Feature Visualization", 2017). A sigmoid maps the result into [0,1].
+    """
+
+    def __init__(self, shape: Sequence[int] = (1, 3, 128, 128), sd: float = 0.01, decay: float = 1.0,
+                 decorrelate: bool = True, seed: int | None = 0):
+        n, c, h, w = shape
+        if decorrelate and c != 3:
+            raise ValueError(f"colour decorrelation needs 3 channels, got {c}; pass decorrelate=False")
+        self.size, self.decorrelate = (h, w), decorrelate
+        fy = torch.fft.fftfreq(h)[:, None]
+        fx = torch.fft.rfftfreq(w)[None, :]
+        freqs = (fy.pow(2) + fx.pow(2)).sqrt()
+        self.scale = 1.0 / freqs.clamp_min(1.0 / max(h, w)).pow(decay)
+        gen = torch.Generator().manual_seed(seed) if seed is not None else None
+        self.spectrum = (sd * torch.randn(n, c, h, w // 2 + 1, 2, generator=gen)).requires_grad_(True)
+
+    def parameters(self) -> list[torch.Tensor]:
+        """The tensors the optimizer changes: the (real, imaginary) spectrum ``(N,C,H,W//2+1,2)``."""
+        return [self.spectrum]
+
+    def image(self) -> torch.Tensor:
+        """Return the current image ``(N,C,H,W)`` in [0,1]."""
+        spec = torch.view_as_complex(self.spectrum) * self.scale
+        img = torch.fft.irfft2(spec, s=self.size, norm="ortho") / 4  # /4: sigmoid starts near-linear
+        if self.decorrelate:
+            colors = _COLOR_SQRT_COV.to(img.device)
+            colors = colors / colors.norm(dim=0).max()
+            img = torch.einsum("ij,njhw->nihw", colors, img)
+        return torch.sigmoid(img)
+
+    def to(self, device: torch.device) -> FourierImage:
+        """Move the spectrum and its frequency scale to ``device``."""
+        self.spectrum = self.spectrum.detach().to(device).requires_grad_(True)
+        self.scale = self.scale.to(device)
+        return self
+
+    def constrain(self) -> None:
+        """Nothing to do: the sigmoid already keeps pixels in [0,1]."""
+
+
+Param = PixelImage | FourierImage  # what optimize_image accepts as the image being optimized

@@ -1,0 +1,78 @@
+"""What is done to the image before the model sees it: random, differentiable robustness transforms.
+
+Each transform is a plain ``(N,C,H,W) -> (N,C,H',W')`` function, random per call, and
+``compose`` chains them (Lucent's layout). A feature that survives jitter, scaling and rotation
+is one the network really responds to, not a pixel-exact adversarial pattern (notebook 07).
+"""
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+
+Transform = Callable[[torch.Tensor], torch.Tensor]
+
+
+def jitter(d: int) -> Transform:
+    """Shift the image by up to ``d`` pixels in x and y (circularly), a new shift each step."""
+
+    def fn(x: torch.Tensor) -> torch.Tensor:
+        dy, dx = random.randint(-d, d), random.randint(-d, d)
+        return torch.roll(x, shifts=(dy, dx), dims=(2, 3))
+
+    return fn
+
+
+def pad(k: int, value: float = 0.5) -> Transform:
+    """Pad by ``k`` pixels of constant ``value`` so jitter and rotation do not wrap the border."""
+    return lambda x: F.pad(x, (k, k, k, k), value=value)
+
+
+def random_scale(scales: Sequence[float]) -> Transform:
+    """Resize by a factor drawn from ``scales`` (bilinear)."""
+
+    def fn(x: torch.Tensor) -> torch.Tensor:
+        s = random.choice(list(scales))
+        if s == 1:
+            return x
+        return F.interpolate(x, scale_factor=s, mode="bilinear", align_corners=False)
+
+    return fn
+
+
+def random_rotate(degrees: Sequence[float]) -> Transform:
+    """Rotate by an angle drawn from ``degrees`` about the image centre (bilinear, border repeated)."""
+
+    def fn(x: torch.Tensor) -> torch.Tensor:
+        angle = math.radians(random.choice(list(degrees)))
+        cos, sin = math.cos(angle), math.sin(angle)
+        theta = torch.tensor([[cos, -sin, 0.0], [sin, cos, 0.0]], dtype=x.dtype, device=x.device)
+        grid = F.affine_grid(theta.expand(x.shape[0], 2, 3), list(x.shape), align_corners=False)
+        return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+    return fn
+
+
+def compose(transforms: Sequence[Transform]) -> Transform:
+    """Chain transforms left to right."""
+    chain = list(transforms)
+
+    def fn(x: torch.Tensor) -> torch.Tensor:
+        for t in chain:
+            x = t(x)
+        return x
+
+    return fn
+
+
+def standard_transforms(size: int = 128) -> Transform:
+    """Pad, jitter, scale ±5 %, rotate ±5°, jitter again: robustness that keeps the image natural.
+
+    Jitter distances grow with ``size`` (8 px at 128 px), following Lucid's defaults.
+    """
+    k = max(1, round(size / 16))
+    return compose([pad(k), jitter(k), random_scale([0.95, 0.975, 1.0, 1.025, 1.05]),
+                    random_rotate(range(-5, 6)), jitter(max(1, k // 2))])
