@@ -1,16 +1,20 @@
 # Two commands: `make lab` to learn, `make test` to check. Both set up .venv first.
+# Maintainers: edit notebooks/NN_name.py, then `make render NB=NN`; `make lint` before committing.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.course-installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: help install lab test test-unit test-notebooks test-ui render clean
+.PHONY: help install lab test test-unit test-notebooks test-ui render sync lint clean
 
 help:
 	@echo "make lab     set up .venv (once) and open JupyterLab on the first notebook"
 	@echo "make test    set up .venv (once), run the unit tests and every notebook in fast mode"
-	@echo "make render  run every notebook in full mode and save its outputs"
+	@echo "make render  build every notebook from its .py source, run it in full mode, save and stamp it"
+	@echo "             (make render NB=07: one notebook; NB=\"05 07\": several)"
+	@echo "make sync    copy the .py sources' cells into the .ipynb files without running them (NB= too)"
+	@echo "make lint    ruff check, ruff format --check and mypy"
 
 # Re-install when the pins or the package metadata change.
 $(STAMP): requirements.txt pyproject.toml
@@ -44,8 +48,22 @@ test-ui: install
 test-notebooks: install
 	COURSE_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest $(NOTEBOOKS) --nbval-lax --nbval-current-env
 
+# NB= picks notebooks by number or path (make render NB=07); empty renders them all.
+# The source is notebooks/NN_name.py (jupytext py:percent); the .ipynb gets its full-mode outputs and a
+# stamp of the code it ran, which tests/test_notebook_sources.py checks.
+NB ?=
 render: install
-	$(BIN)/python tools/render_notebooks.py $(NOTEBOOKS)
+	$(BIN)/python tools/render_notebooks.py $(NB)
+
+# For prose-only edits: the cells are copied over and unchanged cells keep their outputs; nothing runs.
+sync: install
+	$(BIN)/python tools/render_notebooks.py --sync-only $(NB)
+
+LINTED := course_utils tests tools bench $(wildcard notebooks/[0-9][0-9]_*.py)
+lint: install
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy course_utils
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,10 +1,10 @@
 """Activations: sparsity and dead-unit counts on tiny hand-made models where they are known exactly."""
+
 import pytest
 import torch
 from torch import nn
 
-from course_utils.activations import (channel_max_over_dataset, count_dead_units, dead_units, layer_sparsity,
-                                      sparsity)
+from course_utils.activations import channel_max_over_dataset, count_dead_units, dead_units, layer_sparsity, sparsity
 
 DEAD = [1, 4]  # channels of the tiny conv whose bias is so negative they can never fire
 
@@ -65,7 +65,9 @@ def test_batch_size_does_not_change_the_result_and_mode_is_restored():
     images = torch.rand(20, 1, 4, 4)
     a = channel_max_over_dataset(model, "4", images, batch_size=1, progress=False)
     b = channel_max_over_dataset(model, "4", images, batch_size=100, progress=False)
-    assert torch.equal(a["4"], b["4"])
+    # A batch of 1 and a batch of 20 may sum the fc layer's 96 products in another order (another kernel),
+    # so the maxima (about 1) can differ by a float32 ulp or two (3e-8 seen on one CPU): compare to 1e-6.
+    torch.testing.assert_close(a["4"], b["4"], rtol=1e-6, atol=1e-6)
     assert model.training and model[5].training
 
 

@@ -1,4 +1,5 @@
 """tools/figure_strip.py on tiny synthetic notebooks: which figure is picked, thumbnail size, skipping."""
+
 import base64
 import io
 import json
@@ -21,9 +22,17 @@ def png(size: tuple[int, int], color: str, mode: str = "RGB") -> str:
 
 
 def image_cell(*pngs: str, tags=()) -> dict:
-    outputs = [{"output_type": "display_data", "data": {"image/png": p, "text/plain": ["<Figure>"]}, "metadata": {}}
-               for p in pngs]
-    return {"cell_type": "code", "execution_count": 1, "metadata": {"tags": list(tags)}, "outputs": outputs, "source": ""}
+    outputs = [
+        {"output_type": "display_data", "data": {"image/png": p, "text/plain": ["<Figure>"]}, "metadata": {}}
+        for p in pngs
+    ]
+    return {
+        "cell_type": "code",
+        "execution_count": 1,
+        "metadata": {"tags": list(tags)},
+        "outputs": outputs,
+        "source": "",
+    }
 
 
 def write_nb(path: Path, cells: list[dict]) -> Path:
@@ -38,8 +47,10 @@ def run_tool(tmp_path: Path, *notebooks: Path) -> subprocess.CompletedProcess:
 
 def test_largest_image_wins_without_a_tag(tmp_path):
     small, large = png((300, 200), "red"), png((800, 400), "blue")
-    nb = write_nb(tmp_path / "03_demo.ipynb", [{"cell_type": "markdown", "metadata": {}, "source": "# hi"},
-                                               image_cell(small), image_cell(large)])
+    nb = write_nb(
+        tmp_path / "03_demo.ipynb",
+        [{"cell_type": "markdown", "metadata": {}, "source": "# hi"}, image_cell(small), image_cell(large)],
+    )
     result = run_tool(tmp_path, nb)
     assert result.returncode == 0, result.stderr
     thumb = Image.open(tmp_path / "strip" / "03.jpg")
@@ -50,8 +61,10 @@ def test_largest_image_wins_without_a_tag(tmp_path):
 
 
 def test_tagged_cell_wins_with_its_first_image(tmp_path):
-    cells = [image_cell(png((900, 900), "blue")),
-             image_cell(png((200, 100), "red"), png((1000, 1000), "blue"), tags=["strip"])]
+    cells = [
+        image_cell(png((900, 900), "blue")),
+        image_cell(png((200, 100), "red"), png((1000, 1000), "blue"), tags=["strip"]),
+    ]
     index, img = figure_strip.pick_figure({"cells": cells})
     assert index == 1 and img.size == (200, 100)
     run_tool(tmp_path, write_nb(tmp_path / "07_demo.ipynb", cells))
@@ -70,8 +83,10 @@ def test_thumbnails_stay_small_even_for_noisy_wide_figures(tmp_path):
 
 
 def test_notebook_without_images_is_skipped_with_a_message(tmp_path):
-    empty = write_nb(tmp_path / "10_empty.ipynb", [{"cell_type": "code", "execution_count": None, "metadata": {},
-                                                    "outputs": [], "source": "x = 1"}])
+    empty = write_nb(
+        tmp_path / "10_empty.ipynb",
+        [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": "x = 1"}],
+    )
     full = write_nb(tmp_path / "11_full.ipynb", [image_cell(png((320, 160), "green"))])
     result = run_tool(tmp_path, empty, full)
     assert result.returncode == 0
@@ -85,3 +100,12 @@ def test_table_layout_has_the_requested_columns(tmp_path):
     lines = figure_strip.snippet(entries, tmp_path, columns=7).splitlines()
     assert len(lines) == 3 and lines[1].count(":---:") == 7
     assert all(line.count("|") == 8 for line in lines)
+
+
+def test_a_source_stands_for_its_rendered_notebook(tmp_path):
+    write_nb(tmp_path / "05_demo.ipynb", [image_cell(png((320, 160), "green"))])
+    (tmp_path / "05_demo.py").write_text("# %%\nx = 1\n")  # the source: no outputs of its own
+    result = run_tool(tmp_path, tmp_path / "05_demo.py")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "strip" / "05.jpg").exists()
+    assert '<a href="05_demo.ipynb">' in result.stdout  # the link opens the rendered notebook

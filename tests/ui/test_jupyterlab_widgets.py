@@ -5,6 +5,7 @@ throw-away config/settings/workspace/runtime folders; Playwright drives Debian's
 (never a browser download). Fast mode (COURSE_FAST=1) keeps each notebook to a minute or two.
 Screenshots go to tests/ui/screenshots/ (git-ignored). Run alone with `make test-ui`.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,7 +43,10 @@ LAB_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
     "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
     "@jupyterlab/apputils-extension/notification": {
-        "fetchNews": "false", "checkForUpdates": False, "doNotDisturbMode": True},
+        "fetchNews": "false",
+        "checkForUpdates": False,
+        "doNotDisturbMode": True,
+    },
 }
 
 ERROR_TEXT = re.compile(r"Traceback|\b\w*Error\b")
@@ -64,10 +68,13 @@ def _write_settings(settings_dir: Path) -> None:
 @pytest.fixture(scope="module")
 def playwright_api():
     if not Path(CHROMIUM).is_file():
-        pytest.skip(f"browser test skipped: no Chromium at {CHROMIUM}. Install Debian's package "
-                    "with `sudo apt-get install chromium` (or set COURSE_CHROMIUM to its path)")
+        pytest.skip(
+            f"browser test skipped: no Chromium at {CHROMIUM}. Install Debian's package "
+            "with `sudo apt-get install chromium` (or set COURSE_CHROMIUM to its path)"
+        )
     sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="browser test skipped: `pip install -r requirements.txt` installs playwright")
+        "playwright.sync_api", reason="browser test skipped: `pip install -r requirements.txt` installs playwright"
+    )
     return sync_api
 
 
@@ -82,16 +89,32 @@ def lab(playwright_api, tmp_path_factory):
         path.mkdir()
     _write_settings(dirs["settings"])
     port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ, COURSE_FAST="1", JUPYTER_CONFIG_DIR=str(dirs["config"]),
-               JUPYTER_DATA_DIR=str(dirs["data"]), JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
-               JUPYTERLAB_SETTINGS_DIR=str(dirs["settings"]),
-               JUPYTERLAB_WORKSPACES_DIR=str(dirs["workspaces"]), IPYTHONDIR=str(dirs["ipython"]),
-               JUPYTER_PLATFORM_DIRS="1", PYTHONUNBUFFERED="1")
+    env = dict(
+        os.environ,
+        COURSE_FAST="1",
+        JUPYTER_CONFIG_DIR=str(dirs["config"]),
+        JUPYTER_DATA_DIR=str(dirs["data"]),
+        JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
+        JUPYTERLAB_SETTINGS_DIR=str(dirs["settings"]),
+        JUPYTERLAB_WORKSPACES_DIR=str(dirs["workspaces"]),
+        IPYTHONDIR=str(dirs["ipython"]),
+        JUPYTER_PLATFORM_DIRS="1",
+        PYTHONUNBUFFERED="1",
+    )
     env.pop("MPLBACKEND", None)  # the kernel's own inline backend, as for a learner
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-           f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-           f"--ServerApp.root_dir={served}", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-           "--LabApp.news_url=None"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={served}",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.news_url=None",
+    ]
     if os.geteuid() == 0:
         cmd.append("--allow-root")  # containers and CI run as root; Jupyter refuses otherwise
     log = open(home / "jupyterlab.log", "w")
@@ -101,7 +124,8 @@ def lab(playwright_api, tmp_path_factory):
         deadline = time.monotonic() + 60
         while True:
             if server.poll() is not None:
-                pytest.fail(f"JupyterLab exited with {server.returncode}:\n{(home / 'jupyterlab.log').read_text()[-3000:]}")
+                log_tail = (home / "jupyterlab.log").read_text()[-3000:]
+                pytest.fail(f"JupyterLab exited with {server.returncode}:\n{log_tail}")
             try:
                 with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as reply:
                     if reply.status == 200:
@@ -125,10 +149,22 @@ def lab(playwright_api, tmp_path_factory):
 def browser(playwright_api):
     with playwright_api.sync_playwright() as pw:
         chromium = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True, chromium_sandbox=False,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--disable-default-apps",
-                  "--no-first-run", "--metrics-recording-only", "--disable-dev-shm-usage"])
+            executable_path=CHROMIUM,
+            headless=True,
+            chromium_sandbox=False,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-default-apps",
+                "--no-first-run",
+                "--metrics-recording-only",
+                "--disable-dev-shm-usage",
+            ],
+        )
         yield chromium
         chromium.close()
 
@@ -166,10 +202,12 @@ def _copy_without_outputs(source: Path, target: Path) -> None:
 
 def _accept_kernel_dialog(page) -> None:
     """Accept JupyterLab's "Select Kernel" dialog if it opens (it can, before the kernel specs have loaded)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout  # only here: the module loads without playwright
+
     dialog = page.locator(".jp-Dialog")
     try:
         dialog.first.wait_for(timeout=5_000)
-    except Exception:  # playwright's TimeoutError: no dialog, nothing to do
+    except PlaywrightTimeout:  # no dialog appeared: nothing to do
         return
     dialog.locator("button.jp-mod-accept").first.click()
     dialog.first.wait_for(state="detached", timeout=10_000)
@@ -205,7 +243,10 @@ def test_notebook_runs_and_slider_redraws(lab, browser, notebook, slider, keys, 
     base, token, served = lab
     _copy_without_outputs(source, served / "notebooks" / notebook)
     SCREENSHOTS.mkdir(exist_ok=True)
-    shot = lambda name: SCREENSHOTS / f"{source.stem}-{name}.png"
+
+    def shot(name: str) -> Path:
+        return SCREENSHOTS / f"{source.stem}-{name}.png"
+
     started = time.monotonic()
 
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, service_workers="block")
@@ -224,11 +265,16 @@ def test_notebook_runs_and_slider_redraws(lab, browser, notebook, slider, keys, 
         page.screenshot(path=shot("1-ran-all"))
         assert not _cell_errors(page), f"{notebook}: a cell printed an error:\n" + "\n".join(_cell_errors(page))
 
-        label = page.locator(".widget-label").filter(has_text=re.compile(rf"^{re.escape(slider)}$"))  # relative to the slider below
+        # the slider is found through its label (its description), then its cell through the slider
+        label = page.locator(".widget-label").filter(has_text=re.compile(rf"^{re.escape(slider)}$"))
         control = page.locator(".widget-slider").filter(has=label).first
         cell = page.locator(".jp-CodeCell").filter(has=control).first
         control.scroll_into_view_if_needed()
-        button = cell.locator("button.jupyter-button", has_text=re.compile(rf"^{re.escape(run_button)}$")) if run_button else None
+        button = (
+            cell.locator("button.jupyter-button", has_text=re.compile(rf"^{re.escape(run_button)}$"))
+            if run_button
+            else None
+        )
         if button is not None and not _image_sources(cell):
             button.click()  # interact_manual draws nothing until it is asked once
         before = _wait_new_image(page, cell, [], WIDGET_TIMEOUT_S) if button is not None else _image_sources(cell)
@@ -248,12 +294,17 @@ def test_notebook_runs_and_slider_redraws(lab, browser, notebook, slider, keys, 
         page.screenshot(path=shot("4-page-after"))
 
         assert after != before, f"{notebook}: moving {slider!r} left the image unchanged"
-        assert not _cell_errors(page), f"{notebook}: the widget callback printed an error:\n" + "\n".join(_cell_errors(page))
-        print(f"{notebook}: {slider} {value_before} -> {value_after}, image changed, "
-              f"{time.monotonic() - started:.0f} s, screenshots in {SCREENSHOTS}")
+        errors = _cell_errors(page)
+        assert not errors, f"{notebook}: the widget callback printed an error:\n" + "\n".join(errors)
+        print(
+            f"{notebook}: {slider} {value_before} -> {value_after}, image changed, "
+            f"{time.monotonic() - started:.0f} s, screenshots in {SCREENSHOTS}"
+        )
     except BaseException:  # pytest.fail raises an OutcomeException, which is not an Exception
         page.screenshot(path=shot("failure"))
-        kinds = page.locator(".jp-OutputArea-output").evaluate_all("els => els.map(e => e.getAttribute('data-mime-type'))")
+        kinds = page.locator(".jp-OutputArea-output").evaluate_all(
+            "els => els.map(e => e.getAttribute('data-mime-type'))"
+        )
         print(f"{notebook}: output mime types {kinds}; sliders {page.locator('.widget-slider').count()}")
         raise
     finally:

