@@ -88,3 +88,15 @@ def layer_sparsity(model: nn.Module, layers: str | Iterable[str], x: torch.Tenso
     with frozen_eval(model) as dev, capture_activations(model, names) as acts:
         model(x.to(dev))
     return {name: sparsity(acts[name]) for name in names}
+
+
+@torch.no_grad()
+def layer_activations(model: nn.Module, x: torch.Tensor, layers: str | Iterable[str]) -> dict[str, torch.Tensor]:
+    """Return ``{layer: output}`` of ``layers`` for the batch ``x`` (N,...) from one forward pass, as CPU tensors.
+
+    Used by ``widgets.activation_explorer`` (notebook 02), which caches one call per image.
+    """
+    names = [layers] if isinstance(layers, str) else list(layers)
+    with frozen_eval(model) as dev, capture_activations(model, names) as acts:
+        model(x.to(dev))
+    return {name: acts[name].cpu() for name in names}

@@ -100,3 +100,13 @@ def thumbnail_mosaic(
         r, c = divmod(int(cell), n_cols)
         mosaic[r * h : (r + 1) * h, c * w : (c + 1) * w] = img
     return mosaic
+
+
+def tsne_map(codes: torch.Tensor | np.ndarray, perplexity: float = 30.0, seed: int = 0) -> np.ndarray:
+    """Return a 2-D t-SNE map (N, 2) of ``codes`` (N, D); PCA start and a fixed seed make it reproducible."""
+    from sklearn.manifold import TSNE  # imported here: it takes a second, and only notebook 04 needs it
+
+    codes = np.asarray(codes, dtype=np.float32)
+    if not 0 < perplexity < len(codes):
+        raise ValueError(f"perplexity must be between 0 and the number of points ({len(codes)}), got {perplexity}")
+    return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(codes)

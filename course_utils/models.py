@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from . import config
+from .core import frozen_eval
 from .data import MANIFEST_FILE, read_manifest, verified_data_file
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -320,8 +321,8 @@ def imagenet_classes() -> list[str]:
 @torch.no_grad()
 def top_predictions(model: nn.Module, x: torch.Tensor, k: int = 5, classes=None) -> list[list[tuple[str, float]]]:
     """Return, per image of ``x``, the ``k`` most probable ``(class name, probability)`` pairs."""
-    dev = config.model_device(model)
-    probs = model(x.to(dev)).softmax(dim=1)
+    with frozen_eval(model) as dev:
+        probs = model(x.to(dev)).softmax(dim=1)
     if classes is None:
         classes = imagenet_classes() if probs.shape[1] == 1000 else [str(i) for i in range(probs.shape[1])]
     values, indices = probs.topk(k, dim=1)

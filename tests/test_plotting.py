@@ -1,5 +1,6 @@
 """Plotting: every helper returns a Figure with the expected panels, accepts tensors, arrays
 and PIL images, and leaves showing to the notebook (plt.show is never called)."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -12,13 +13,22 @@ from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from course_utils.plotting import (  # noqa: E402
-    as_array, feature_maps, heatmap_overlay, image_grid, images_with_predictions, prediction_bars,
+    as_array,
+    feature_maps,
+    heatmap_overlay,
+    image_and_heatmap,
+    image_grid,
+    images_with_predictions,
+    loss_contour,
+    prediction_bars,
+    prediction_comparison,
 )
 
 
 @pytest.fixture(autouse=True)
 def no_show_and_close(monkeypatch):
     """Fail any test whose helper calls plt.show(); close every figure afterwards."""
+
     def forbidden(*args, **kwargs):
         raise AssertionError("plotting helpers must not call plt.show()")
 
@@ -128,13 +138,28 @@ def test_feature_maps_with_fewer_channels_than_n():
 
 def test_feature_maps_rejects_wrong_shape():
     with pytest.raises(ValueError, match="shape"):
-        feature_maps(torch.rand(4, 4))
+        feature_maps(torch.rand(4, 4))  # 4 vectors, not one
+
+
+def test_feature_maps_shows_a_code_vector_as_one_block_of_its_numbers():
+    code = torch.arange(128.0)[None]  # (1, D) from a fully connected layer
+    fig = feature_maps(code, title="relu4")
+    (panel,) = image_axes(fig)
+    block = np.asarray(panel.images[0].get_array())
+    assert block.shape == (8, 16) and fig.get_suptitle() == "relu4"  # 16 numbers per row, in order
+    np.testing.assert_allclose(block.ravel(), np.linspace(0, 1, 128), atol=1e-6)
+    assert "128 values" in panel.get_title()
 
 
 # --------------------------------------------------------------------------- heatmap_overlay
-@pytest.mark.parametrize("image", [
-    torch.rand(1, 3, 32, 48), np.zeros((32, 48, 3), dtype=np.uint8), Image.new("RGB", (48, 32)),
-])
+@pytest.mark.parametrize(
+    "image",
+    [
+        torch.rand(1, 3, 32, 48),
+        np.zeros((32, 48, 3), dtype=np.uint8),
+        Image.new("RGB", (48, 32)),
+    ],
+)
 def test_heatmap_overlay_upsamples_heatmap_onto_the_image(image):
     heat = torch.arange(24, dtype=torch.float32).view(1, 1, 4, 6)
     fig = heatmap_overlay(image, heat, title="where", label="importance")
@@ -180,6 +205,12 @@ def test_prediction_bars_one_bar_per_class_most_probable_on_top():
     assert {t.get_text() for t in ax.texts} == {"0.70", "0.20", "0.05"}
 
 
+def test_images_with_predictions_shows_one_channel_images_in_gray():
+    fig = images_with_predictions([np.random.default_rng(0).random((8, 8))], [PREDS])
+    (top,) = [ax for ax in fig.axes if ax.images]
+    assert top.images[0].get_cmap().name == "gray"
+
+
 def test_images_with_predictions_puts_bars_under_each_image():
     images = [torch.rand(3, 8, 8), Image.new("RGB", (8, 8))]
     fig = images_with_predictions(images, [PREDS, PREDS[:2]], titles=["cat", "dog"])
@@ -195,3 +226,42 @@ def test_image_grid_title_colors_colour_each_title():
     fig = image_grid([np.zeros((2, 2))] * 2, titles=["right", "wrong"], title_colors=["green", "red"])
     colours = [ax.title.get_color() for ax in image_axes(fig)]
     assert colours == ["green", "red"]
+
+
+# --------------------------------------------------------------------------- figures the explorers draw
+def test_image_and_heatmap_shows_the_image_then_the_overlay_with_a_colorbar():
+    image, heat = np.zeros((16, 16, 3)), torch.arange(16.0).view(4, 4)
+    fig = image_and_heatmap(image, heat, image_title="photo", heatmap_title="gradient", label="importance")
+    left, right = image_axes(fig)
+    assert len(left.images) == 1 and len(right.images) == 2  # the image; the image with the heatmap on top
+    assert (left.get_title(), right.get_title()) == ("photo", "gradient")
+    assert np.asarray(right.images[1].get_array()).shape == (16, 16)  # upsampled to the image
+    assert [ax.get_ylabel() for ax in fig.axes if not ax.images] == ["importance"]
+    fig.canvas.draw()
+
+
+def test_prediction_comparison_pairs_bars_per_class_on_a_fixed_pixel_scale():
+    probs = torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    gray = np.full((6, 6), 0.25)
+    fig = prediction_comparison([gray, gray], probs, ["a", "b", "c"], ["clean: a", "FGSM: c"], ["clean", "adversarial"])
+    clean, adv = image_axes(fig)
+    assert [clean.get_title(), adv.get_title()] == ["clean: a", "FGSM: c"]
+    assert clean.images[0].get_clim() == (0, 1)  # a flat 0.25 image stays dark gray, not stretched to white
+    (bars,) = [ax for ax in fig.axes if ax.patches]
+    widths = sorted(round(bar.get_width(), 6) for bar in bars.patches)
+    assert widths == sorted(round(float(p), 6) for p in probs.flatten())
+    assert [t.get_text() for t in bars.get_legend().get_texts()] == ["clean", "adversarial"]
+    with pytest.raises(ValueError, match="probabilities"):
+        prediction_comparison([gray, gray], probs[:, :2], ["a", "b", "c"], ["x", "y"], ["clean", "adversarial"])
+
+
+def test_loss_contour_marks_the_centre_and_labels_the_colorbar():
+    coords = torch.linspace(-1, 1, 5)
+    grid = coords[:, None] ** 2 + coords[None, :] ** 2
+    fig = loss_contour(coords, grid, title="width 4", label="test cross-entropy")
+    ax = fig.axes[0]
+    (marker,) = ax.lines
+    assert list(marker.get_xdata()) == [0] and list(marker.get_ydata()) == [0]
+    assert ax.get_title() == "width 4" and fig.axes[1].get_ylabel() == "test cross-entropy"
+    with pytest.raises(ValueError, match="grid"):
+        loss_contour(coords, grid[:4])

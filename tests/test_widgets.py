@@ -1,37 +1,56 @@
 """Explorers (course_utils.widgets): set a control's value or click Run, as a teacher would, and check
 that ``result`` is what the pure course_utils function gives for those settings — no browser needed."""
+
 import matplotlib
 
 matplotlib.use("Agg")
+
+import io  # noqa: E402
+import re  # noqa: E402
+from pathlib import Path  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
 
 import ipywidgets as widgets  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from types import SimpleNamespace  # noqa: E402
-
+from PIL import Image  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from course_utils import attribution as A  # noqa: E402
-from course_utils.codes import nearest_neighbours  # noqa: E402
+from course_utils import widgets as W  # noqa: E402
+from course_utils.activations import layer_activations  # noqa: E402
+from course_utils.codes import nearest_neighbours, tsne_map  # noqa: E402
 from course_utils.data import FASHION_CLASSES  # noqa: E402
+from course_utils.hooks import capture_activations  # noqa: E402
 from course_utils.models import FashionNet, top_predictions  # noqa: E402
 from course_utils.occlusion import occlusion  # noqa: E402
 from course_utils.patches import layer_maxima  # noqa: E402
 from course_utils.receptive_field import receptive_fields  # noqa: E402
 from course_utils.weights import normalize_filters, normalize_symmetric  # noqa: E402
 from course_utils.widgets import (  # noqa: E402
-    Explorer, activation_explorer, checkpoint_filters_explorer, layer_activations, neighbours_explorer,
-    occlusion_explorer, patches_explorer, predictions_explorer, saliency_explorer, tsne_explorer, tsne_map,
+    Explorer,
+    activation_explorer,
+    checkpoint_filters_explorer,
+    neighbours_explorer,
+    occlusion_explorer,
+    patches_explorer,
+    pixels_png,
+    predictions_explorer,
+    probabilities,
+    saliency_explorer,
+    tsne_explorer,
 )
 
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 PNG = b"\x89PNG"
 
 
 @pytest.fixture(autouse=True)
 def no_show_and_close(monkeypatch):
     """Fail if an explorer calls plt.show(); check that it closed every figure it drew."""
+
     def forbidden(*args, **kwargs):
         raise AssertionError("explorers must not call plt.show()")
 
@@ -66,15 +85,16 @@ def images() -> torch.Tensor:
     yy, xx = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
     centres = torch.rand(24, 2, generator=g) * 14 + 7
     widths = torch.rand(24, 1, 1, generator=g) * 4 + 3
-    blobs = torch.exp(-((yy - centres[:, :1, None]) ** 2 + (xx - centres[:, 1:, None]) ** 2) / (2 * widths ** 2))
+    blobs = torch.exp(-((yy - centres[:, :1, None]) ** 2 + (xx - centres[:, 1:, None]) ** 2) / (2 * widths**2))
     return (blobs + 0.1 * torch.rand(24, 28, 28, generator=g)).clamp(0, 1)[:, None]
 
 
 def test_explorer_is_a_widget_that_recomputes_on_change_and_shows_png():
     calls = []
     slider = widgets.IntSlider(value=2, min=0, max=9)
-    explorer = Explorer({"n": slider}, lambda n: calls.append(n) or n * n,
-                        lambda result, values: (plt.figure(), f"n={values['n']}"))
+    explorer = Explorer(
+        {"n": slider}, lambda n: calls.append(n) or n * n, lambda result, values: (plt.figure(), f"n={values['n']}")
+    )
     assert isinstance(explorer, widgets.VBox) and explorer.result == 4 and bytes(explorer.image.value).startswith(PNG)
     slider.value = 3
     assert explorer.result == 9 and calls == [2, 3] and explorer.status.value == "n=3"
@@ -123,8 +143,9 @@ def test_checkpoint_filters_explorer_shows_the_chosen_checkpoint():
 
 def test_activation_explorer_layer_changes_shape_and_image_changes_values(net, images):
     layers = ["relu1", "relu2", "relu4"]
-    explorer = activation_explorer(net, images, layers, labels=[FASHION_CLASSES[i % 10] for i in range(24)],
-                                   layer="relu1")
+    explorer = activation_explorer(
+        net, images, layers, labels=[FASHION_CLASSES[i % 10] for i in range(24)], layer="relu1"
+    )
     assert explorer.result.shape == (1, 32, 28, 28)
     assert torch.equal(explorer.result, layer_activations(net, images[:1], ["relu1"])["relu1"])
     explorer.controls["layer"].value = "relu2"
@@ -191,8 +212,17 @@ def test_tsne_explorer_waits_for_run(images):
 
 def test_occlusion_explorer_matches_a_direct_call(net, images):
     x, target = images[2:3], 4
-    explorer = occlusion_explorer(net, x, target, fills={"zero": 0.0, "gray": 0.5}, classes=FASHION_CLASSES,
-                                  window=4, stride=2, window_range=(2, 14, 1), stride_range=(1, 7, 1))
+    explorer = occlusion_explorer(
+        net,
+        x,
+        target,
+        fills={"zero": 0.0, "gray": 0.5},
+        classes=FASHION_CLASSES,
+        window=4,
+        stride=2,
+        window_range=(2, 14, 1),
+        stride_range=(1, 7, 1),
+    )
     small = explorer.result
     assert small.shape == (28, 28)
     assert torch.allclose(small, occlusion(net, x, target, 4, 2, progress=False, output="probability")[0, 0])
@@ -205,20 +235,25 @@ def test_occlusion_explorer_matches_a_direct_call(net, images):
     explorer.controls["fill"].value = "gray"
     explorer.controls["stride"].value = 7
     explorer.button.click()
-    assert torch.allclose(explorer.result, occlusion(net, x, target, 10, 7, baseline=0.5, progress=False,
-                                                     output="probability")[0, 0])
+    assert torch.allclose(
+        explorer.result, occlusion(net, x, target, 10, 7, baseline=0.5, progress=False, output="probability")[0, 0]
+    )
     assert "fill gray" in explorer.status.value
 
 
 def test_occlusion_explorer_cuts_the_stride_to_the_window(net, images):
-    explorer = occlusion_explorer(net, images[:1], 0, window=3, stride=6, window_range=(2, 14, 1),
-                                  stride_range=(1, 7, 1), output="attribution")
+    explorer = occlusion_explorer(
+        net, images[:1], 0, window=3, stride=6, window_range=(2, 14, 1), stride_range=(1, 7, 1), output="attribution"
+    )
     assert torch.allclose(explorer.result, occlusion(net, images[:1], 0, 3, 3, progress=False)[0, 0])
 
 
 def test_saliency_explorer_follows_image_method_and_rank(net, images):
-    methods = {"gradient": A.gradient, "guided backprop": A.guided_backprop,
-               "Grad-CAM": lambda m, x, t: A.grad_cam(m, x, t, "relu3")}
+    methods = {
+        "gradient": A.gradient,
+        "guided backprop": A.guided_backprop,
+        "Grad-CAM": lambda m, x, t: A.grad_cam(m, x, t, "relu3"),
+    }
     inputs = {"a": images[:1], "b": images[7:8]}
     explorer = saliency_explorer(net, inputs, methods, classes=FASHION_CLASSES)
     top2 = net(images[:1]).topk(2).indices[0].tolist()
@@ -238,9 +273,13 @@ def test_saliency_explorer_follows_image_method_and_rank(net, images):
 # --------------------------------------------------------------------------- 07, 11, 12
 def tiny_rgb_net() -> torch.nn.Module:
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
-                                torch.nn.Flatten(), torch.nn.Linear(4, 3)).eval()
-    model.takes_pixels = True
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.AdaptiveAvgPool2d(1),
+        torch.nn.Flatten(),
+        torch.nn.Linear(4, 3),
+    ).eval()
     return model
 
 
@@ -255,15 +294,17 @@ def test_class_visualization_explorer_runs_the_chosen_recipe_with_previews():
     explorer.controls["class"].value = "dog"
     assert "press Run" in explorer.status.value  # slow: nothing recomputed yet
     explorer.button.click()
-    expected = optim.class_visualization(model, 1, steps=10, size=16, fourier=True,
-                                         transforms=optim.standard_transforms(16), progress=False)
+    expected = optim.class_visualization(
+        model, 1, steps=10, size=16, fourier=True, transforms=optim.standard_transforms(16), progress=False
+    )
     assert torch.equal(explorer.result, expected)
     assert len(previews) >= 5 and all(bytes(p[:4]) == PNG for p in previews)  # 5 live previews + the final picture
     explorer.controls["fourier"].value = False
     explorer.controls["tv"].value = 10.0
     explorer.button.click()
-    pixels = optim.class_visualization(model, 1, steps=10, size=16, tv_weight=10.0, l2_weight=100, blur_sigma=0.7,
-                                       jitter_px=1, progress=False)
+    pixels = optim.class_visualization(
+        model, 1, steps=10, size=16, tv_weight=10.0, l2_weight=100, blur_sigma=0.7, jitter_px=1, progress=False
+    )
     assert torch.allclose(explorer.result, pixels)
     assert "dog: p = " in explorer.status.value
 
@@ -329,33 +370,37 @@ def test_deepdream_explorer_uses_the_chosen_settings():
         explorer.controls["layer"].value = "1"
         explorer.controls["octaves"].value = 2
     explorer.button.click()
-    expected = optim.deep_dream(model, photo, "1", octaves=2, steps_per_octave=2, step_size=0.012, jitter_px=2,
-                                progress=False)
+    expected = optim.deep_dream(
+        model, photo, "1", octaves=2, steps_per_octave=2, step_size=0.012, jitter_px=2, progress=False
+    )
     assert torch.equal(explorer.result, expected)
     assert explorer.result.shape == photo.shape and "‖a‖² ×" in explorer.status.value
 
 
 def test_style_explorer_runs_style_transfer_with_the_chosen_settings():
     from course_utils import optim
-    from course_utils.widgets import gram_error, style_explorer
+    from course_utils.widgets import style_explorer
 
     model = tiny_rgb_net()
     photo = torch.rand(1, 3, 12, 12, generator=torch.Generator().manual_seed(1))
-    styles = {"stripes": torch.arange(12.).remainder(2).expand(1, 3, 12, 12).clone(),
-              "flat": torch.full((1, 3, 12, 12), 0.3)}
+    styles = {
+        "stripes": torch.arange(12.0).remainder(2).expand(1, 3, 12, 12).clone(),
+        "flat": torch.full((1, 3, 12, 12), 0.3),
+    }
     explorer = style_explorer(model, photo, styles, "1", ["0", "1"], steps=5)
     with explorer.paused():
         explorer.controls["style"].value = "stripes"
         explorer.controls["ratio"].value = 0.01
         explorer.controls["layers"].value = ("0",)
     explorer.button.click()
-    expected = optim.style_transfer(model, photo, styles["stripes"], "1", ["0"], content_weight=10.0, style_weight=1e3,
-                                    steps=5, progress=False).image
+    expected = optim.style_transfer(
+        model, photo, styles["stripes"], "1", ["0"], content_weight=10.0, style_weight=1e3, steps=5, progress=False
+    ).image
     assert torch.allclose(explorer.result, expected)
     assert explorer.result.shape == photo.shape
     # the style moved towards the stripes' Gram matrix, and the caption says by how much
     stripes = styles["stripes"]
-    assert gram_error(model, explorer.result, stripes, ["0"]) < gram_error(model, photo, stripes, ["0"])
+    assert optim.gram_error(model, explorer.result, stripes, ["0"]) < optim.gram_error(model, photo, stripes, ["0"])
     assert "stripes, α/β = 0.01" in explorer.status.value
     explorer.controls["layers"].value = ()
     explorer.button.click()
@@ -373,3 +418,113 @@ def test_style_explorer_accepts_named_layer_sets():
     explorer.controls["layers"].value = "both"
     explorer.button.click()
     assert explorer.error is None and "2 style layers" in explorer.status.value
+
+
+# --------------------------------------------------------------------------- the package and the core helpers
+def test_package_reexports_every_public_name_of_its_modules():
+    for module in (W.explorer, W.features, W.attribution, W.optimization, W.robustness):
+        for name in module.__all__:
+            assert name in W.__all__ and getattr(W, name) is getattr(module, name), f"{module.__name__}.{name}"
+    assert all(hasattr(W, name) for name in W.__all__)
+
+
+def test_every_name_a_notebook_imports_from_widgets_exists():
+    imported = set()
+    for source in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py")):
+        pattern = r"from course_utils\.widgets import (?:\(([^)]*)\)|([\w, ]+))"  # (a, b) over lines, or a, b
+        for group in re.findall(pattern, source.read_text()):
+            imported |= {name.strip() for name in ",".join(group).split(",") if name.strip()}
+    assert imported, "no notebook imports from course_utils.widgets: the pattern above is out of date"
+    assert not [name for name in imported if not hasattr(W, name)]
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_pixels_png_enlarges_with_nearest_neighbour_and_clamps(channels):
+    image = torch.tensor([[0.0, 0.5], [1.0, 2.0]]).expand(1, channels, 2, 2)  # 2.0 is out of range: shown as 1
+    picture = Image.open(io.BytesIO(pixels_png(image, side=8)))
+    arr = np.asarray(picture)
+    assert picture.size == (8, 8) and picture.mode == ("L" if channels == 1 else "RGB")
+    blocks = arr if channels == 1 else arr[..., 0]
+    expected = np.kron(np.array([[0, 128], [255, 255]]), np.ones((4, 4)))  # each pixel a 4x4 block, no blending
+    np.testing.assert_array_equal(blocks, expected)
+
+
+def mixed_model() -> FashionNet:
+    """FashionNet in train mode with its dropout frozen in eval mode and one frozen parameter (as in test_modes)."""
+    torch.manual_seed(0)
+    model = FashionNet().train()
+    model.dropout.eval()
+    model.conv1.bias.requires_grad_(False)
+    return model
+
+
+def model_state(model: torch.nn.Module) -> tuple:
+    hooks = sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks) for m in model.modules())
+    return (
+        [m.training for m in model.modules()],
+        [p.requires_grad for p in model.parameters()],
+        hooks,
+        [name for name, p in model.named_parameters() if p.grad is not None],
+    )
+
+
+def test_probabilities_are_eval_mode_softmax_and_leave_the_model_as_it_was(images):
+    model = FashionNet().train()  # dropout on: a train-mode forward would be random
+    before = model_state(model)
+    probs = probabilities(model, images[:4])
+    assert model_state(model) == before
+    with torch.no_grad():
+        expected = model.eval()(images[:4]).softmax(1)
+    torch.testing.assert_close(probs, expected, rtol=1e-5, atol=1e-6)  # the same batch and path: float32 rounding
+    assert probs.device.type == "cpu"
+
+
+def test_explorers_leave_a_mixed_mode_model_as_they_found_it(images):
+    model = mixed_model()
+    before = model_state(model)
+    x = images[:1]
+    explorers = [
+        predictions_explorer(model, {"a": x}, k=3, classes=FASHION_CLASSES),
+        activation_explorer(model, {"a": x}, ["relu1", "relu4"], layer="relu4"),
+        occlusion_explorer(model, x, 2, window=7, stride=7, window_range=(7, 14, 7), stride_range=(7, 14, 7)),
+        saliency_explorer(model, {"a": x}, {"gradient": A.gradient}),
+        W.fgsm_explorer(model, images[:2], torch.tensor([0, 1]), FASHION_CLASSES, eps=0.1),
+    ]
+    assert all(e.error is None for e in explorers) and model_state(model) == before
+    reference = mixed_model().eval()  # the same weights, all in eval mode: what every explorer must have used
+    assert explorers[0].result == top_predictions(reference, x, 3, FASHION_CLASSES)[0]
+    torch.testing.assert_close(explorers[1].result, layer_activations(reference, x, ["relu4"])["relu4"])
+
+
+def test_explorers_compute_in_eval_mode_and_restore_train_mode(images):
+    torch.manual_seed(0)
+    model = FashionNet().train()  # dropout on: a train-mode forward would give other probabilities each time
+    x = {"a": images[:1]}
+    torch.manual_seed(1)
+    noisy = top_predictions(model, x["a"], 10, FASHION_CLASSES)[0]
+    shown = predictions_explorer(model, x, k=10, classes=FASHION_CLASSES).result
+    assert model.training and model.dropout.training
+    expected = top_predictions(model.eval(), x["a"], 10, FASHION_CLASSES)[0]
+    assert noisy != expected  # the guard: dropout really changes the answer, so the next line means something
+    assert [name for name, _ in shown] == [name for name, _ in expected]
+    torch.testing.assert_close([p for _, p in shown], [p for _, p in expected], rtol=1e-5, atol=1e-6)
+
+
+# --------------------------------------------------------------------------- compute helpers the explorers use
+def test_layer_activations_are_one_pass_of_capture_activations_on_the_cpu(net, images):
+    acts = layer_activations(net, images[:3], ["relu1", "fc2"])
+    with torch.no_grad(), capture_activations(net, ["relu1", "fc2"]) as expected:
+        net(images[:3])
+    assert list(acts) == ["relu1", "fc2"] and all(a.device.type == "cpu" and not a.requires_grad for a in acts.values())
+    for name in acts:
+        torch.testing.assert_close(acts[name], expected[name], rtol=0, atol=0)  # the same batch, the same pass
+    assert list(layer_activations(net, images[:1], "relu2")) == ["relu2"]  # one name as a string
+
+
+def test_tsne_map_is_reproducible_and_checks_the_perplexity(images):
+    codes = images.flatten(1)[:, ::4]
+    xy = tsne_map(codes, perplexity=5, seed=0)
+    assert xy.shape == (24, 2) and np.isfinite(xy).all()
+    np.testing.assert_allclose(tsne_map(codes.numpy(), perplexity=5, seed=0), xy, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="perplexity"):
+        tsne_map(codes, perplexity=24)

@@ -15,6 +15,7 @@ Every model takes pixels in [0,1], so images are pixels everywhere. Objectives a
 ``history`` holds the objective's value at each step. The loop only computes: showing the result
 is the notebook's (or ``plotting``'s) job. Taught in notebooks 07, 08, 09, 10 and 11.
 """
+
 from .loop import NormalizedGradient, OptimizerFactory, Result, make_optimizer, optimize_image
 from .objectives import (
     Acts,
@@ -47,10 +48,45 @@ from .steps import StepOp, blur_every, clip_pixels, project_linf
 from .transforms import Transform, compose, jitter, pad, random_rotate, random_scale, standard_transforms
 
 __all__ = [
-    "Acts", "FourierImage", "NormalizedGradient", "Objective", "OptimizerFactory", "Param", "PixelImage", "Result",
-    "StepOp", "Transform", "blur_every", "channel", "channel_visualization", "class_log_prob", "class_logit",
-    "class_probability", "class_visualization", "clip_pixels", "compose", "deep_dream", "feature_error",
-    "feature_match", "gram_error", "gram_match", "gram_matrix", "high_frequency_fraction", "input_channels",
-    "invert_features", "jitter", "l2", "layer_features", "layer_norm", "make_optimizer", "optimize_image", "pad",
-    "project_linf", "random_rotate", "random_scale", "standard_transforms", "style_transfer", "total_variation",
+    "Acts",
+    "FourierImage",
+    "NormalizedGradient",
+    "Objective",
+    "OptimizerFactory",
+    "Param",
+    "PixelImage",
+    "Result",
+    "StepOp",
+    "Transform",
+    "blur_every",
+    "channel",
+    "channel_visualization",
+    "class_log_prob",
+    "class_logit",
+    "class_probability",
+    "class_visualization",
+    "clip_pixels",
+    "compose",
+    "deep_dream",
+    "feature_error",
+    "feature_match",
+    "gram_error",
+    "gram_match",
+    "gram_matrix",
+    "high_frequency_fraction",
+    "input_channels",
+    "invert_features",
+    "jitter",
+    "l2",
+    "layer_features",
+    "layer_norm",
+    "make_optimizer",
+    "optimize_image",
+    "pad",
+    "project_linf",
+    "random_rotate",
+    "random_scale",
+    "standard_transforms",
+    "style_transfer",
+    "total_variation",
 ]

@@ -5,6 +5,7 @@ to maximize (an ``Objective``), *how the image is parameterized* (``PixelImage``
 ``FourierImage``) and *what is done to it before the model sees it* (transforms). Step
 operations edit the pixels after each optimizer step. Taught in notebook 07; used by 08-11.
 """
+
 from __future__ import annotations
 
 import random
@@ -73,11 +74,19 @@ class Result(NamedTuple):
     history: list[float]
 
 
-def optimize_image(model: nn.Module, objective: Objective, param: Param, steps: int = 80, lr: float = 0.05,
-                   optimizer: str | OptimizerFactory = "adam",
-                   transforms: Transform | Sequence[Transform] | None = None, step_ops: Sequence[StepOp] = (),
-                   callback: Callable[[int, torch.Tensor], None] | None = None, progress: bool = True,
-                   seed: int | None = 0) -> Result:
+def optimize_image(
+    model: nn.Module,
+    objective: Objective,
+    param: Param,
+    steps: int = 80,
+    lr: float = 0.05,
+    optimizer: str | OptimizerFactory = "adam",
+    transforms: Transform | Sequence[Transform] | None = None,
+    step_ops: Sequence[StepOp] = (),
+    callback: Callable[[int, torch.Tensor], None] | None = None,
+    progress: bool = True,
+    seed: int | None = 0,
+) -> Result:
     """Change ``param``'s image (pixels in [0,1]) to maximize ``objective`` for ``steps`` optimizer steps.
 
     Each step: param.image() → transforms → model, recording the layers the objective names and

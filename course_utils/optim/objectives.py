@@ -6,6 +6,7 @@ names of the layers it needs recorded. Objectives compose like numbers (``a + b`
 
     optim.class_logit(281) - 1e-3 * optim.l2() - 0.1 * optim.total_variation()
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence

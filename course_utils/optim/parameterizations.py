@@ -4,6 +4,7 @@ Both give the loop the same three things: ``parameters()`` to optimize, ``image(
 current ``(N,C,H,W)`` image in [0,1], differentiable) and ``constrain()`` (run after each step).
 Taught in notebook 07 (Fourier parameterization); PixelImage serves every other notebook.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -18,12 +19,19 @@ class PixelImage:
     noise of standard deviation ``sd``.
     """
 
-    def __init__(self, shape: Sequence[int] = (1, 3, 128, 128), init: torch.Tensor | None = None,
-                 sd: float = 0.1, seed: int | None = 0):
+    def __init__(
+        self,
+        shape: Sequence[int] = (1, 3, 128, 128),
+        init: torch.Tensor | None = None,
+        sd: float = 0.1,
+        seed: int | None = 0,
+    ):
         if init is not None:
             if init.dim() != 4 or init.min() < 0 or init.max() > 1:
-                raise ValueError("init must be pixels of shape (N,C,H,W) in [0,1], as images.preprocess() and "
-                                 "images.to_tensor() give them; do not normalize them yourself")
+                raise ValueError(
+                    "init must be pixels of shape (N,C,H,W) in [0,1], as images.preprocess() and "
+                    "images.to_tensor() give them; do not normalize them yourself"
+                )
             pixels = init.detach().clone().float()
         else:
             gen = torch.Generator().manual_seed(seed) if seed is not None else None
@@ -64,8 +72,14 @@ class FourierImage:
     (Olah et al., "Feature Visualization", 2017). A sigmoid maps the result into [0,1].
     """
 
-    def __init__(self, shape: Sequence[int] = (1, 3, 128, 128), sd: float = 0.01, decay: float = 1.0,
-                 decorrelate: bool = True, seed: int | None = 0):
+    def __init__(
+        self,
+        shape: Sequence[int] = (1, 3, 128, 128),
+        sd: float = 0.01,
+        decay: float = 1.0,
+        decorrelate: bool = True,
+        seed: int | None = 0,
+    ):
         n, c, h, w = shape
         if decorrelate and c != 3:
             raise ValueError(f"colour decorrelation needs 3 channels, got {c}; pass decorrelate=False")

@@ -5,6 +5,7 @@ transfer / texture synthesis (10) each pick an objective, a parameterization and
 then run the loop. ``class_probability``, ``feature_error``, ``gram_error`` and
 ``high_frequency_fraction`` are the numbers the notebooks check their results with.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -103,11 +104,24 @@ def _start_image(model: nn.Module, size: int, fourier: bool, seed: int) -> Param
     return FourierImage(shape, seed=seed, decorrelate=c == 3) if fourier else PixelImage(shape, seed=seed)
 
 
-def class_visualization(model: nn.Module, target: Target, steps: int = 80, size: int = 128, seed: int = 0,
-                        lr: float = 0.05, l2_weight: float = 0.0, tv_weight: float = 0.0, blur_sigma: float = 0.0,
-                        blur_every_k: int = 4, jitter_px: int = 0, fourier: bool = False,
-                        softmax: bool = False, transforms: Transform | None = None,
-                        progress: bool = True, callback: Callback | None = None) -> torch.Tensor:
+def class_visualization(
+    model: nn.Module,
+    target: Target,
+    steps: int = 80,
+    size: int = 128,
+    seed: int = 0,
+    lr: float = 0.05,
+    l2_weight: float = 0.0,
+    tv_weight: float = 0.0,
+    blur_sigma: float = 0.0,
+    blur_every_k: int = 4,
+    jitter_px: int = 0,
+    fourier: bool = False,
+    softmax: bool = False,
+    transforms: Transform | None = None,
+    progress: bool = True,
+    callback: Callback | None = None,
+) -> torch.Tensor:
     """Return a ``(1,C,size,size)`` image in [0,1] that makes ``model`` score class ``target`` highly.
 
     Gradient ascent on the class logit (or its log-probability if ``softmax``) from noise,
@@ -123,27 +137,57 @@ def class_visualization(model: nn.Module, target: Target, steps: int = 80, size:
     if transforms is None and jitter_px:
         transforms = jitter(jitter_px)
     ops = [blur_every(blur_every_k, blur_sigma)] if blur_sigma else []
-    return optimize_image(model, objective, param, steps=steps, lr=lr, transforms=transforms, step_ops=ops,
-                          progress=progress, callback=callback, seed=seed).image
+    return optimize_image(
+        model,
+        objective,
+        param,
+        steps=steps,
+        lr=lr,
+        transforms=transforms,
+        step_ops=ops,
+        progress=progress,
+        callback=callback,
+        seed=seed,
+    ).image
 
 
-def channel_visualization(model: nn.Module, layer: str, index: int, steps: int = 80, size: int = 128,
-                          seed: int = 0, sign: int = +1, lr: float = 0.05, fourier: bool = True,
-                          transforms: Transform | None = None, progress: bool = True) -> torch.Tensor:
+def channel_visualization(
+    model: nn.Module,
+    layer: str,
+    index: int,
+    steps: int = 80,
+    size: int = 128,
+    seed: int = 0,
+    sign: int = +1,
+    lr: float = 0.05,
+    fourier: bool = True,
+    transforms: Transform | None = None,
+    progress: bool = True,
+) -> torch.Tensor:
     """Return a ``(1,C,size,size)`` image in [0,1] that maximizes (``sign=+1``) or minimizes (-1) a channel."""
     if sign not in (1, -1):
         raise ValueError("sign must be +1 (maximize) or -1 (minimize)")
     objective = channel(layer, index) if sign == 1 else -channel(layer, index)
     param = _start_image(model, size, fourier, seed)
     transforms = standard_transforms(size) if transforms is None else transforms
-    return optimize_image(model, objective, param, steps=steps, lr=lr, transforms=transforms,
-                          progress=progress, seed=seed).image
+    return optimize_image(
+        model, objective, param, steps=steps, lr=lr, transforms=transforms, progress=progress, seed=seed
+    ).image
 
 
 # --------------------------------------------------------------------------- 08: feature inversion
-def invert_features(model: nn.Module, layer: str, image: torch.Tensor, steps: int = 200, lr: float = 0.05,
-                    tv_weight: float = 30.0, jitter_px: int = 0, seed: int = 0, progress: bool = True,
-                    callback: Callback | None = None) -> torch.Tensor:
+def invert_features(
+    model: nn.Module,
+    layer: str,
+    image: torch.Tensor,
+    steps: int = 200,
+    lr: float = 0.05,
+    tv_weight: float = 30.0,
+    jitter_px: int = 0,
+    seed: int = 0,
+    progress: bool = True,
+    callback: Callback | None = None,
+) -> torch.Tensor:
     """Return pixels ``(1,C,H,W)`` in [0,1] whose ``layer`` features match those of ``image`` (pixels in [0,1]).
 
     Mahendran & Vedaldi (2015): minimize the relative feature error plus a total-variation
@@ -153,15 +197,33 @@ def invert_features(model: nn.Module, layer: str, image: torch.Tensor, steps: in
     if tv_weight:
         objective = objective - tv_weight * total_variation()
     param = PixelImage(tuple(image.shape), seed=seed)
-    return optimize_image(model, objective, param, steps=steps, lr=lr,
-                          transforms=jitter(jitter_px) if jitter_px else None,
-                          progress=progress, callback=callback, seed=seed).image
+    return optimize_image(
+        model,
+        objective,
+        param,
+        steps=steps,
+        lr=lr,
+        transforms=jitter(jitter_px) if jitter_px else None,
+        progress=progress,
+        callback=callback,
+        seed=seed,
+    ).image
 
 
 # --------------------------------------------------------------------------- 09: DeepDream
-def deep_dream(model: nn.Module, image: torch.Tensor, layer: str, octaves: int = 4, scale: float = 1.4,
-               steps_per_octave: int = 20, step_size: float = 0.01, jitter_px: int = 16,
-               channel_index: int | None = None, seed: int = 0, progress: bool = True) -> torch.Tensor:
+def deep_dream(
+    model: nn.Module,
+    image: torch.Tensor,
+    layer: str,
+    octaves: int = 4,
+    scale: float = 1.4,
+    steps_per_octave: int = 20,
+    step_size: float = 0.01,
+    jitter_px: int = 16,
+    channel_index: int | None = None,
+    seed: int = 0,
+    progress: bool = True,
+) -> torch.Tensor:
     """Return ``image`` ``(1,3,H,W)`` in [0,1] with whatever ``layer`` sees amplified (Mordvintsev et al. 2015).
 
     Runs from the smallest octave (``image`` shrunk by ``scale**(octaves-1)``) to full size;
@@ -174,25 +236,45 @@ def deep_dream(model: nn.Module, image: torch.Tensor, layer: str, octaves: int =
         raise ValueError(f"octaves must be at least 1, got {octaves}")
     objective = layer_norm(layer) if channel_index is None else channel(layer, channel_index)
     h, w = image.shape[-2:]
-    sizes = [(max(8, round(h / scale ** i)), max(8, round(w / scale ** i))) for i in reversed(range(octaves))]
+    sizes = [(max(8, round(h / scale**i)), max(8, round(w / scale**i))) for i in reversed(range(octaves))]
     detail = torch.zeros_like(image[..., : sizes[0][0], : sizes[0][1]])
     for octave, size in enumerate(tqdm(sizes, desc=f"DeepDream {layer}", disable=not progress, leave=False)):
         base = F.interpolate(image, size=size, mode="bilinear", align_corners=False, antialias=True)
         detail = F.interpolate(detail, size=size, mode="bilinear", align_corners=False)
         param = PixelImage(init=(base + detail).clamp(0, 1))
-        dreamed = optimize_image(model, objective, param, steps=steps_per_octave, lr=step_size,
-                                 optimizer="normalized", transforms=jitter(jitter_px), progress=False,
-                                 seed=seed + octave).image  # a fresh jitter sequence per octave
+        dreamed = optimize_image(
+            model,
+            objective,
+            param,
+            steps=steps_per_octave,
+            lr=step_size,
+            optimizer="normalized",
+            transforms=jitter(jitter_px),
+            progress=False,
+            seed=seed + octave,
+        ).image  # a fresh jitter sequence per octave
         detail = dreamed - base
     return (base + detail).clamp(0, 1)
 
 
 # --------------------------------------------------------------------------- 10: style transfer
-def style_transfer(model: nn.Module, content: torch.Tensor, style: torch.Tensor, content_layer: str,
-                   style_layers: Sequence[str], content_weight: float = 1.0, style_weight: float = 1e3,
-                   tv_weight: float = 0.0, steps: int = 100, lr: float = 1.0, optimizer: str = "lbfgs",
-                   init: str = "content", seed: int = 0, progress: bool = True,
-                   callback: Callback | None = None) -> Result:
+def style_transfer(
+    model: nn.Module,
+    content: torch.Tensor,
+    style: torch.Tensor,
+    content_layer: str,
+    style_layers: Sequence[str],
+    content_weight: float = 1.0,
+    style_weight: float = 1e3,
+    tv_weight: float = 0.0,
+    steps: int = 100,
+    lr: float = 1.0,
+    optimizer: str = "lbfgs",
+    init: str = "content",
+    seed: int = 0,
+    progress: bool = True,
+    callback: Callback | None = None,
+) -> Result:
     """Return the ``Result`` of making an image with ``content``'s layout and ``style``'s textures (Gatys et al. 2016).
 
     ``content`` and ``style`` are pixels ``(1,3,H,W)`` in [0,1] (sizes may differ). The
@@ -213,5 +295,14 @@ def style_transfer(model: nn.Module, content: torch.Tensor, style: torch.Tensor,
         raise ValueError("both weights are zero: nothing to optimize")
     objective = sum(parts[1:], parts[0])
     param = PixelImage(init=content) if init == "content" else PixelImage(tuple(content.shape), seed=seed)
-    return optimize_image(model, objective, param, steps=steps, lr=lr, optimizer=optimizer,
-                          progress=progress, callback=callback, seed=seed)
+    return optimize_image(
+        model,
+        objective,
+        param,
+        steps=steps,
+        lr=lr,
+        optimizer=optimizer,
+        progress=progress,
+        callback=callback,
+        seed=seed,
+    )

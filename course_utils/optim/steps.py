@@ -4,6 +4,7 @@ A step operation is ``op(step, param) -> None``, run under ``torch.no_grad()`` a
 optimizer step and the parameterization's own ``constrain()``. The pixel-editing ones need a
 ``PixelImage`` (a Fourier spectrum has no pixels to edit). Taught in notebooks 07 (blur) and 11 (ε-ball).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

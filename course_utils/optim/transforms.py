@@ -4,6 +4,7 @@ Each transform is a plain ``(N,C,H,W) -> (N,C,H',W')`` function, random per call
 ``compose`` chains them (Lucent's layout). A feature that survives jitter, scaling and rotation
 is one the network really responds to, not a pixel-exact adversarial pattern (notebook 07).
 """
+
 from __future__ import annotations
 
 import math
@@ -74,5 +75,12 @@ def standard_transforms(size: int = 128) -> Transform:
     Jitter distances grow with ``size`` (8 px at 128 px), following Lucid's defaults.
     """
     k = max(1, round(size / 16))
-    return compose([pad(k), jitter(k), random_scale([0.95, 0.975, 1.0, 1.025, 1.05]),
-                    random_rotate(range(-5, 6)), jitter(max(1, k // 2))])
+    return compose(
+        [
+            pad(k),
+            jitter(k),
+            random_scale([0.95, 0.975, 1.0, 1.025, 1.05]),
+            random_rotate(range(-5, 6)),
+            jitter(max(1, k // 2)),
+        ]
+    )

@@ -1,0 +1,55 @@
+"""Live demos for the notebooks: one small "explorer" per demo, built from ipywidgets controls.
+
+Each factory (``predictions_explorer``, ``occlusion_explorer``, ...) returns an ``Explorer``: an
+ipywidgets ``VBox`` to display in a notebook, with a row of controls above a picture. Changing a
+control (or pressing **Run**, for the slow ones) calls a pure compute function of ``course_utils``,
+stores what it returned in ``explorer.result`` and draws it with ``course_utils.plotting`` into an
+``Image`` widget (PNG bytes). Because computing and showing are separate, a test can drive an
+explorer without a browser::
+
+    explorer = occlusion_explorer(model, x, target)
+    explorer.controls["window"].value = 16
+    explorer.button.click()
+    explorer.result            # the (H,W) map now shown
+
+Outside a live kernel (a notebook rendered on GitHub) the explorer shows its last picture as a
+still image. Every model takes pixels in [0,1], and so does every explorer. The modules follow the
+course: ``explorer`` (the core), ``features`` (notebooks 00–04), ``attribution`` (05–06),
+``optimization`` (07–10) and ``robustness`` (11–12).
+"""
+
+from .attribution import Saliency, occlusion_explorer, saliency_explorer
+from .explorer import Draw, Explorer, figure_png, pixels_png, probabilities
+from .features import (
+    activation_explorer,
+    checkpoint_filters_explorer,
+    neighbours_explorer,
+    patches_explorer,
+    predictions_explorer,
+    tsne_explorer,
+)
+from .optimization import class_visualization_explorer, deepdream_explorer, inversion_explorer, style_explorer
+from .robustness import fgsm_explorer, loss_slice_explorer
+
+__all__ = [
+    "Draw",
+    "Explorer",
+    "Saliency",
+    "activation_explorer",
+    "checkpoint_filters_explorer",
+    "class_visualization_explorer",
+    "deepdream_explorer",
+    "fgsm_explorer",
+    "figure_png",
+    "inversion_explorer",
+    "loss_slice_explorer",
+    "neighbours_explorer",
+    "occlusion_explorer",
+    "patches_explorer",
+    "pixels_png",
+    "predictions_explorer",
+    "probabilities",
+    "saliency_explorer",
+    "style_explorer",
+    "tsne_explorer",
+]

@@ -1,0 +1,102 @@
+"""Explorers for notebooks 11–12: how a trained network responds to small pushes, of its input or of its weights.
+
+``fgsm_explorer`` perturbs the input (an adversarial example); ``loss_slice_explorer`` perturbs the
+weights (the loss surface around a solution).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import ipywidgets as widgets
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+
+from .. import adversarial, landscape
+from ..images import deprocess
+from ..plotting import loss_contour, prediction_comparison
+from .explorer import Explorer, probabilities
+
+__all__ = ["fgsm_explorer", "loss_slice_explorer"]
+
+
+# --------------------------------------------------------------------------- 11: FGSM
+def fgsm_explorer(
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    class_names: Sequence[str],
+    eps: float = 0.1,
+    max_eps: float = 0.3,
+    value: int = 0,
+) -> Explorer:
+    """Pick a test image and ε; show the FGSM example next to the clean one with both predictions (notebook 11).
+
+    ``images``: ``(N,C,H,W)`` pixels in [0,1]; ``labels``: ``(N,)``; ε is in pixel units. ``result``:
+    ``(clean, adversarial, probabilities (2,K))``; the adversarial image is ``adversarial.fgsm(model, x, y, eps)``.
+    """
+    controls = {
+        "index": widgets.IntSlider(
+            value=value, min=0, max=len(labels) - 1, description="image", continuous_update=False
+        ),
+        "eps": widgets.FloatSlider(value=eps, min=0, max=max_eps, step=0.01, description="ε", continuous_update=False),
+    }
+
+    def compute(index: int, eps: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        x, y = images[index : index + 1], labels[index : index + 1]
+        x_adv = adversarial.fgsm(model, x, y, eps)
+        return x, x_adv, probabilities(model, torch.cat([x, x_adv.to(x.device)]))
+
+    def draw(result: tuple[torch.Tensor, torch.Tensor, torch.Tensor], values: dict) -> tuple[Figure, str]:
+        x, x_adv, probs = result
+        before, after = (class_names[int(p.argmax())] for p in probs)
+        titles = [
+            f"clean: {before} ({float(probs[0].max()):.0%})",
+            f"FGSM ε={values['eps']:.2f}: {after} ({float(probs[1].max()):.0%})",
+        ]
+        fig = prediction_comparison(
+            [deprocess(x), deprocess(x_adv)], probs, class_names, titles, legend=["clean", "adversarial"]
+        )
+        return fig, f"true class: {class_names[int(labels[values['index']])]}; prediction {before} → {after}"
+
+    return Explorer(controls, compute, draw, title="FGSM explorer")
+
+
+# --------------------------------------------------------------------------- 12: loss slices
+def loss_slice_explorer(
+    models: Mapping[int, nn.Module],
+    solutions: Callable[[int, int], Any],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    seeds: Sequence[int],
+    n: int = 15,
+) -> Explorer:
+    """Pick a width, a seed and a span; show the filter-normalized 2-D loss slice around that solution (notebook 12).
+
+    ``models``: width -> a model of that width; ``solutions(width, seed)``: its trained parameters
+    (what ``landscape.loss_slice`` takes as ``center``). ``result``: ``(coords (n,), grid (n,n))`` from
+    ``landscape.loss_slice``.
+    """
+    widths = list(models)
+    controls = {
+        "width": widgets.Dropdown(options=widths, value=widths[-1], description="width"),
+        "seed": widgets.Dropdown(options=list(seeds), value=seeds[0], description="seed"),
+        "span": widgets.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.1, description="span", continuous_update=False),
+    }
+
+    def compute(width: int, seed: int, span: float) -> tuple[torch.Tensor, torch.Tensor]:
+        return landscape.loss_slice(
+            models[width], solutions(width, seed), x, y, span=span, n=n, seed=seed, progress=False
+        )
+
+    def draw(result: tuple[torch.Tensor, torch.Tensor], values: dict) -> tuple[Figure, str]:
+        coords, grid = result
+        fig = loss_contour(
+            coords, grid, title=f"width {values['width']}, seed {values['seed']}", label="test cross-entropy"
+        )
+        centre = grid[n // 2, n // 2]
+        return fig, f"loss at the solution {float(centre):.3f}, highest in the slice {float(grid.max()):.2f}"
+
+    return Explorer(controls, compute, draw, title="loss slice explorer")
