@@ -20,7 +20,7 @@ from .config import model_device
 
 Target = int | Sequence[int] | torch.Tensor
 
-__all__ = ["Target", "frozen_eval", "model_device", "resolve_targets"]
+__all__ = ["Target", "frozen_eval", "model_device", "resolve_targets", "train_mode"]
 
 
 @contextmanager
@@ -38,6 +38,18 @@ def frozen_eval(model: nn.Module) -> Iterator[torch.device]:
     finally:
         for p, flag in flags:
             p.requires_grad_(flag)
+        for m, mode in modes:
+            m.training = mode
+
+
+@contextmanager
+def train_mode(model: nn.Module) -> Iterator[torch.device]:
+    """Run the block with every module of ``model`` in train mode; restore each module's own mode after it."""
+    modes = [(m, m.training) for m in model.modules()]
+    try:
+        model.train()
+        yield model_device(model)
+    finally:
         for m, mode in modes:
             m.training = mode
 

@@ -23,7 +23,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import config
-from .core import frozen_eval
+from .core import frozen_eval, train_mode
 from .data import MANIFEST_FILE, SUBSET_FILE, fashion_mnist, sha256
 from .models import FashionNet
 
@@ -92,9 +92,7 @@ def fit(
     steps_per_epoch = -(-len(labels) // batch_size)
     total_steps = round(epochs * steps_per_epoch)
     losses: list[float] = []
-    was_training = model.training
-    model.train()
-    try:
+    with train_mode(model):
         if on_step is not None:
             on_step(0, model)
         bar = tqdm(total=total_steps, desc="training", disable=not progress, leave=False)
@@ -114,8 +112,6 @@ def fit(
                 if len(losses) == total_steps:
                     break
         bar.close()
-    finally:
-        model.train(was_training)
     return losses
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.core import frozen_eval, resolve_targets
+from course_utils.core import frozen_eval, resolve_targets, train_mode
 
 
 def mixed_model() -> nn.Module:
@@ -83,3 +83,15 @@ def test_resolve_targets_returns_a_copy():
     source = torch.tensor([1, 2])
     resolve_targets(source, 2)[0] = 7
     assert source.tolist() == [1, 2]
+
+
+def test_train_mode_trains_every_module_and_restores_each_one():
+    model = mixed_model()
+    model.eval()
+    model[2].train()  # one module in train mode inside an eval model
+    before = state(model)
+    with pytest.raises(RuntimeError):
+        with train_mode(model):
+            assert all(m.training for m in model.modules())
+            raise RuntimeError("inside")
+    assert state(model) == before

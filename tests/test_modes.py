@@ -118,3 +118,18 @@ def test_model_comes_back_unchanged_after_an_error_inside(name):
         model.fc1.forward = original
         del model.fc1.forward  # the instance attribute: back to the class's forward
     assert snapshot(model) == before
+
+
+def test_fit_trains_and_gives_back_each_module_its_own_mode():
+    """fit trains in train mode, but a dropout frozen on purpose must come back frozen."""
+    from course_utils.train import fit
+
+    model = mixed_model()
+    model.eval()
+    model.dropout.train()  # the odd one out, the other way round
+    modes = [m.training for m in model.modules()]
+    images = X.repeat(16, 1, 1, 1)
+    labels = Y.repeat(16)
+    losses = fit(model, images, labels, epochs=4, lr=3e-3, batch_size=8, progress=False)
+    assert [m.training for m in model.modules()] == modes
+    assert sum(losses[-4:]) < sum(losses[:4])  # it learned the two images
