@@ -61,8 +61,8 @@ sync: install
 
 LINTED := course_utils tests tools bench $(wildcard notebooks/[0-9][0-9]_*.py)
 lint: install
-	$(BIN)/ruff check $(LINTED)
-	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/ruff check --force-exclude $(LINTED)
+	$(BIN)/ruff format --check --force-exclude $(LINTED)
 	$(BIN)/mypy course_utils
 
 clean:

@@ -7,6 +7,7 @@ Prints one table: seconds per map, how many times slower each method is than our
 which recomputes the layers up to ``blocks.2`` only on a crop around each window), and the largest
 difference between the maps (they must be equal up to float32 rounding).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,13 +48,19 @@ def main() -> None:
     w, s = args.window, args.stride
     n_windows = ((224 - w + s - 1) // s + 1) ** 2
     print(f"EfficientNet-Lite0, {args.image} 224x224, window {w}, stride {s}: {n_windows} occluded copies")
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.processor() or platform.machine()}, "
-          f"load average {os.getloadavg()[0]:.2f}")
+    cpu = platform.processor() or platform.machine()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {cpu}, load average {os.getloadavg()[0]:.2f}")
 
     def captum(per_eval: int) -> torch.Tensor:
         with torch.no_grad():
-            return Occlusion(model).attribute(x, target=target, sliding_window_shapes=(3, w, w), strides=s,
-                                              baselines=0.0, perturbations_per_eval=per_eval)
+            return Occlusion(model).attribute(
+                x,
+                target=target,
+                sliding_window_shapes=(3, w, w),
+                strides=s,
+                baselines=0.0,
+                perturbations_per_eval=per_eval,
+            )
 
     def ours(prefix: str | None) -> torch.Tensor:
         return occlusion(model, x, target, w, s, batch_size=args.batch_size, progress=False, prefix=prefix)

@@ -9,6 +9,7 @@ EfficientNet-Lite0's ReLU6 modules are shown to Captum as nn.ReLU subclasses so 
 backprop changes them too (it only overrides nn.ReLU). pytorch-grad-cam is timed too when it is
 installed (``pip install grad-cam``; not a course requirement), otherwise skipped with a note.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,8 +19,15 @@ import time
 
 import torch
 import torchvision
-from captum.attr import (Deconvolution, GuidedBackprop, GuidedGradCam, IntegratedGradients, LayerGradCam,
-                         NoiseTunnel, Saliency)
+from captum.attr import (
+    Deconvolution,
+    GuidedBackprop,
+    GuidedGradCam,
+    IntegratedGradients,
+    LayerGradCam,
+    NoiseTunnel,
+    Saliency,
+)
 from torch import nn
 
 from course_utils import attribution as A
@@ -62,22 +70,44 @@ def bench_model(label: str, model: nn.Module, layer: str, x: torch.Tensor, args)
 
     def smooth_captum():
         torch.manual_seed(0)
-        return NoiseTunnel(Saliency(model)).attribute(x, nt_type="smoothgrad", nt_samples=samples, stdevs=stdev,
-                                                      nt_samples_batch_size=bs, target=target, abs=False)
+        return NoiseTunnel(Saliency(model)).attribute(
+            x,
+            nt_type="smoothgrad",
+            nt_samples=samples,
+            stdevs=stdev,
+            nt_samples_batch_size=bs,
+            target=target,
+            abs=False,
+        )
 
     pairs = {
-        "gradient": (lambda: A.gradient(model, x, target), lambda: Saliency(model).attribute(x, target=target, abs=False)),
-        "deconvnet": (lambda: A.deconvnet(model, x, target), lambda: Deconvolution(ref_model).attribute(x, target=target)),
-        "guided backprop": (lambda: A.guided_backprop(model, x, target),
-                            lambda: GuidedBackprop(ref_model).attribute(x, target=target)),
-        "Grad-CAM": (lambda: A.grad_cam(model, x, target, layer),
-                     lambda: LayerGradCam(model, get_layer(model, layer)).attribute(x, target=target, relu_attributions=True)[:, 0]),
-        "guided Grad-CAM": (lambda: A.guided_grad_cam(model, x, target, layer),
-                            lambda: GuidedGradCam(ref_model, get_layer(ref_model, layer)).attribute(x, target=target)),
+        "gradient": (
+            lambda: A.gradient(model, x, target),
+            lambda: Saliency(model).attribute(x, target=target, abs=False),
+        ),
+        "deconvnet": (
+            lambda: A.deconvnet(model, x, target),
+            lambda: Deconvolution(ref_model).attribute(x, target=target),
+        ),
+        "guided backprop": (
+            lambda: A.guided_backprop(model, x, target),
+            lambda: GuidedBackprop(ref_model).attribute(x, target=target),
+        ),
+        "Grad-CAM": (
+            lambda: A.grad_cam(model, x, target, layer),
+            lambda: LayerGradCam(model, get_layer(model, layer)).attribute(x, target=target, relu_attributions=True)[
+                :, 0
+            ],
+        ),
+        "guided Grad-CAM": (
+            lambda: A.guided_grad_cam(model, x, target, layer),
+            lambda: GuidedGradCam(ref_model, get_layer(ref_model, layer)).attribute(x, target=target),
+        ),
         f"SmoothGrad ({samples})": (smooth_ours, smooth_captum),
         f"integrated grad. ({steps})": (
             lambda: A.integrated_gradients(model, x, target, steps=steps, batch_size=bs, progress=False),
-            lambda: IntegratedGradients(model).attribute(x, target=target, n_steps=steps, internal_batch_size=bs)),
+            lambda: IntegratedGradients(model).attribute(x, target=target, n_steps=steps, internal_batch_size=bs),
+        ),
     }
     rows = []
     for method, (ours_fn, captum_fn) in pairs.items():
@@ -91,8 +121,10 @@ def bench_model(label: str, model: nn.Module, layer: str, x: torch.Tensor, args)
     else:
         _, t_other = best_time(other, args.repeats)
         t_ours = next(r[2] for r in rows if r[1] == "Grad-CAM")
-        print(f"[{label}] pytorch-grad-cam GradCAM: {t_other:.3f} s (ours {t_ours:.3f} s; its map is resized and "
-              "min-max scaled, so only the time is compared)")
+        print(
+            f"[{label}] pytorch-grad-cam GradCAM: {t_other:.3f} s (ours {t_ours:.3f} s; its map is resized and "
+            "min-max scaled, so only the time is compared)"
+        )
     return rows
 
 
@@ -107,11 +139,15 @@ def main() -> None:
 
     x = preprocess(load_image("chelsea"), size=args.size)
     torch.manual_seed(0)
-    models = [("EfficientNet-Lite0", load_model("efficientnet_lite0", device="cpu"), "bn2"),
-              ("resnet18 (random)", torchvision.models.resnet18(weights=None).eval(), "layer4")]
-    print(f"chelsea {args.size}x{args.size}, batch size {args.batch_size}, best of {args.repeats}; "
-          f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.machine()}, "
-          f"load average {os.getloadavg()[0]:.2f}")
+    models = [
+        ("EfficientNet-Lite0", load_model("efficientnet_lite0", device="cpu"), "bn2"),
+        ("resnet18 (random)", torchvision.models.resnet18(weights=None).eval(), "layer4"),
+    ]
+    print(
+        f"chelsea {args.size}x{args.size}, batch size {args.batch_size}, best of {args.repeats}; "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {platform.machine()}, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     rows = []
     for label, model, layer in models:
         rows += bench_model(label, model, layer, x, args)

@@ -5,6 +5,7 @@ Modules by topic: ``config`` (fast mode, seed, device), ``models``, ``images``, 
 ``hooks``, ``plotting``, ``train``. Import what a notebook needs, e.g.
 ``from course_utils.models import load_model``.
 """
+
 from .config import FAST, device, pick, seed
 
 __version__ = "0.1.0"

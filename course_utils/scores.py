@@ -7,12 +7,14 @@
   is destroyed; one whose map barely changes is mostly showing the image (edges).
 - ``deletion_insertion``: the causal scores of Petsiuk et al. (2018). Delete the pixels a map
   ranks most important first (deletion: the target probability should fall fast, low AUC is
-  good) or insert them into a blurred copy (insertion: it should rise fast, high AUC is good).
+  good; deleted pixels take the image's mean colour) or insert them into a blurred copy
+  (insertion: it should rise fast, high AUC is good).
 """
+
 from __future__ import annotations
 
 import copy
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -23,6 +25,7 @@ from torch import nn
 from .attribution import saliency_2d
 from .core import Target, frozen_eval, resolve_targets
 from .hooks import get_layer
+from .images import gaussian_blur
 
 Method = Callable[[nn.Module, torch.Tensor, Target], torch.Tensor]
 
@@ -58,15 +61,21 @@ def randomize_(module: nn.Module, generator: torch.Generator) -> None:
 
 def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> float:
     """Return the Spearman rank correlation of two maps of the same shape (0.0 if either is constant)."""
-    a, b = a.detach().flatten().cpu().double().numpy(), b.detach().flatten().cpu().double().numpy()
-    if a.std() == 0 or b.std() == 0:
+    u, v = a.detach().flatten().cpu().double().numpy(), b.detach().flatten().cpu().double().numpy()
+    if u.std() == 0 or v.std() == 0:
         return 0.0  # a constant map carries no ranking at all
-    return float(spearmanr(a, b)[0])
+    return float(spearmanr(u, v)[0])
 
 
-def cascading_randomization(model: nn.Module, x: torch.Tensor, target: Target, methods: Mapping[str, Method],
-                            layers: Sequence[str] | None = None, seed: int = 0,
-                            progress: bool = True) -> dict:
+def cascading_randomization(
+    model: nn.Module,
+    x: torch.Tensor,
+    target: Target,
+    methods: Mapping[str, Method],
+    layers: Sequence[str] | None = None,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict:
     """Randomize ``layers`` (default ``randomization_layers(model)``) top-down, cumulatively, on a copy of the model.
 
     ``methods`` maps a name to ``f(model, x, target) -> attributions`` ((N,C,H,W) or (N,h,w)).
@@ -81,7 +90,7 @@ def cascading_randomization(model: nn.Module, x: torch.Tensor, target: Target, m
     work = copy.deepcopy(model)
     modules = [get_layer(work, name) for name in layers]  # check every name before the slow part
     generator = torch.Generator().manual_seed(seed)
-    maps = {name: [] for name in methods}
+    maps: dict[str, list[torch.Tensor]] = {name: [] for name in methods}
     with frozen_eval(work):
         for step in tqdm(range(len(layers) + 1), desc="randomizing", disable=not progress, leave=False):
             if step > 0:
@@ -91,30 +100,25 @@ def cascading_randomization(model: nn.Module, x: torch.Tensor, target: Target, m
     correlation = {}
     for name, steps in maps.items():
         first = steps[0]
-        correlation[name] = np.array([np.mean([rank_correlation(first[i], m[i]) for i in range(len(m))])
-                                      for m in steps])
+        correlation[name] = np.array(
+            [np.mean([rank_correlation(first[i], m[i]) for i in range(len(m))]) for m in steps]
+        )
     return {"layers": ["none", *layers], "correlation": correlation, "maps": maps}
 
 
 # --------------------------------------------------------------------------- deletion / insertion
-def blur(x: torch.Tensor, sigma: float = 5.0) -> torch.Tensor:
-    """Return a Gaussian-blurred copy of images ``(N,C,H,W)`` (separable kernel, reflect padding)."""
-    radius = max(1, int(3 * sigma))
-    radius = min(radius, x.shape[-1] - 1, x.shape[-2] - 1)
-    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
-    kernel = torch.exp(-0.5 * (t / sigma) ** 2)
-    kernel = kernel / kernel.sum()
-    c = x.shape[1]
-    out = F.pad(x, (radius, radius, 0, 0), mode="reflect")
-    out = F.conv2d(out, kernel.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
-    out = F.pad(out, (0, 0, radius, radius), mode="reflect")
-    return F.conv2d(out, kernel.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
-
-
 @torch.no_grad()
-def _probability_curve(model: nn.Module, start: torch.Tensor, finish: torch.Tensor, order: torch.Tensor,
-                       target: int, steps: int, batch_size: int, dev: torch.device) -> np.ndarray:
-    """Move pixels ``order[:k]`` of ``start`` (C,H,W) to their ``finish`` values for k = 0..HW; return p(target) per step."""
+def _probability_curve(
+    model: nn.Module,
+    start: torch.Tensor,
+    finish: torch.Tensor,
+    order: torch.Tensor,
+    target: int,
+    steps: int,
+    batch_size: int,
+    dev: torch.device,
+) -> np.ndarray:
+    """Move pixels ``order[:k]`` of ``start`` (C,H,W) to their ``finish`` values, k = 0..HW; return p(target) each."""
     c, h, w = start.shape
     counts = torch.linspace(0, h * w, steps + 1).round().long()
     # rank[p] = position of pixel p in the order: pixel p is switched at step k iff rank[p] < counts[k]
@@ -122,7 +126,7 @@ def _probability_curve(model: nn.Module, start: torch.Tensor, finish: torch.Tens
     rank[order] = torch.arange(h * w, device=order.device)
     probs = []
     for first in range(0, steps + 1, batch_size):
-        k = counts[first:first + batch_size].to(rank.device)
+        k = counts[first : first + batch_size].to(rank.device)
         mask = (rank[None, :] < k[:, None]).view(-1, 1, h, w).to(dev, start.dtype)
         images = start.to(dev) * (1 - mask) + finish.to(dev) * mask
         probs.append(model(images).softmax(1)[:, target].cpu())
@@ -135,18 +139,29 @@ def auc(curve: np.ndarray) -> float:
     return float(((curve[1:] + curve[:-1]) / 2).mean())
 
 
-def deletion_insertion(model: nn.Module, x: torch.Tensor, saliency: torch.Tensor, target: Target,
-                       steps: int = 50, batch_size: int = 26, deleted: float = 0.0,
-                       blur_sigma: float = 5.0) -> dict:
-    """Return Petsiuk et al.'s deletion and insertion scores of ``saliency`` for images ``x`` (N,C,H,W).
+def deletion_insertion(
+    model: nn.Module,
+    x: torch.Tensor,
+    saliency: torch.Tensor,
+    target: Target,
+    steps: int = 50,
+    batch_size: int = 26,
+    deleted: float | str = "mean",
+    blur_sigma: float = 5.0,
+) -> dict:
+    """Return Petsiuk et al.'s deletion and insertion scores of ``saliency`` for images ``x`` (N,C,H,W) in [0,1].
 
     ``saliency`` is ``(N,H,W)`` importance (or attributions reduced by ``saliency_2d``; a
-    smaller map is upsampled). Deletion sets the most important pixels to ``deleted`` first
-    (0.0 = the mean colour for ImageNet-normalized input); insertion copies them into a
-    ``blur_sigma`` blurred copy. ``steps`` + 1 images per curve go through the model
+    smaller map is upsampled). Deletion sets the most important pixels to ``deleted`` first:
+    ``"mean"`` (default) is each image's mean colour, per channel, which removes the pixel's
+    information without adding black or gray edges the image never had; a number is a pixel
+    value (0.0 = black). Insertion copies them into a ``blur_sigma`` blurred copy
+    (``images.gaussian_blur``). ``steps`` + 1 images per curve go through the model
     ``batch_size`` at a time. Returns ``{"deletion": (N,steps+1) probabilities, "insertion": ...,
     "deletion_auc": (N,), "insertion_auc": (N,)}``; AUCs are in [0, 1].
     """
+    if isinstance(deleted, str) and deleted != "mean":
+        raise ValueError(f"deleted must be 'mean' or a pixel value in [0, 1], got {deleted!r}")
     if x.dim() != 4:
         raise ValueError(f"x must be (N,C,H,W), got {tuple(x.shape)}")
     sal = saliency_2d(saliency).float()
@@ -154,15 +169,18 @@ def deletion_insertion(model: nn.Module, x: torch.Tensor, saliency: torch.Tensor
         raise ValueError(f"{sal.shape[0]} saliency maps for {x.shape[0]} images")
     if sal.shape[1:] != x.shape[2:]:
         sal = F.interpolate(sal[:, None], size=x.shape[2:], mode="bilinear", align_corners=False)[:, 0]
-    result = {"deletion": [], "insertion": []}
+    result: dict[str, list[np.ndarray]] = {"deletion": [], "insertion": []}
     with frozen_eval(model) as dev:
         x = x.detach().to(dev)
         targets = resolve_targets(target, x.shape[0], model(x[:1]).shape[1])
-        blurred = blur(x, blur_sigma)
+        blurred = gaussian_blur(x, blur_sigma)
+        # the mean colour (as 0.0 was on normalized inputs): no information, for any model and channel count
+        mean = x.mean(dim=(2, 3), keepdim=True)
+        fill = mean if isinstance(deleted, str) else torch.full_like(mean, float(deleted))
         for i in range(x.shape[0]):
             order = sal[i].flatten().argsort(descending=True).cpu()
             t = int(targets[i])
-            gone = torch.full_like(x[i], deleted)
+            gone = fill[i].expand_as(x[i])
             result["deletion"].append(_probability_curve(model, x[i], gone, order, t, steps, batch_size, dev))
             result["insertion"].append(_probability_curve(model, blurred[i], x[i], order, t, steps, batch_size, dev))
     out = {key: np.stack(curves) for key, curves in result.items()}

@@ -1,4 +1,5 @@
 """optim.loop and optim.steps: the loop raises its objective and keeps its promises (hooks, modes, stop, interrupt)."""
+
 import warnings
 
 import pytest
@@ -16,8 +17,9 @@ def fashionnet():
 def tiny_net() -> nn.Module:
     """A 3-channel net small enough to optimize in milliseconds; like every model of the course, it takes pixels."""
     torch.manual_seed(0)
-    return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                         nn.Linear(4, 3))
+    return nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3)
+    )
 
 
 def no_hooks_left(model: nn.Module) -> bool:
@@ -76,8 +78,13 @@ def test_hooks_are_removed_when_the_objective_fails(fashionnet):
         raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
-        optim.optimize_image(fashionnet, optim.Objective(broken, "broken", ["conv2"]),
-                             optim.PixelImage((1, 1, 28, 28)), steps=3, progress=False)
+        optim.optimize_image(
+            fashionnet,
+            optim.Objective(broken, "broken", ["conv2"]),
+            optim.PixelImage((1, 1, 28, 28)),
+            steps=3,
+            progress=False,
+        )
     assert no_hooks_left(fashionnet)
     assert not fashionnet.training
 
@@ -85,18 +92,25 @@ def test_hooks_are_removed_when_the_objective_fails(fashionnet):
 def test_forward_stops_after_the_last_needed_layer(fashionnet):
     calls = []
     with hooks.hooked(forward=[(fashionnet.fc2, lambda *a: calls.append(1))]):
-        optim.optimize_image(fashionnet, optim.channel("relu1", 0), optim.PixelImage((1, 1, 28, 28)), steps=2,
-                             progress=False)
+        optim.optimize_image(
+            fashionnet, optim.channel("relu1", 0), optim.PixelImage((1, 1, 28, 28)), steps=2, progress=False
+        )
         assert calls == []  # the classifier never ran
-        optim.optimize_image(fashionnet, optim.channel("relu1", 0) + 0.1 * optim.class_logit(0),
-                             optim.PixelImage((1, 1, 28, 28)), steps=2, progress=False)
+        optim.optimize_image(
+            fashionnet,
+            optim.channel("relu1", 0) + 0.1 * optim.class_logit(0),
+            optim.PixelImage((1, 1, 28, 28)),
+            steps=2,
+            progress=False,
+        )
         assert len(calls) == 2  # logits wanted: full forward each step
 
 
 def test_unknown_layer_lists_close_names(fashionnet):
     with pytest.raises(ValueError, match="did you mean 'conv1'"):
-        optim.optimize_image(fashionnet, optim.channel("conv_1", 0), optim.PixelImage((1, 1, 28, 28)), steps=1,
-                             progress=False)
+        optim.optimize_image(
+            fashionnet, optim.channel("conv_1", 0), optim.PixelImage((1, 1, 28, 28)), steps=1, progress=False
+        )
     with pytest.raises(TypeError, match="optim.Objective"):
         optim.optimize_image(fashionnet, lambda acts: acts["logits"].sum(), optim.PixelImage((1, 1, 28, 28)))
 
@@ -114,17 +128,28 @@ def test_interrupt_returns_the_partial_result():
             raise KeyboardInterrupt
 
     with pytest.warns(UserWarning, match="interrupted after 4 of 50"):
-        result = optim.optimize_image(net, optim.class_logit(0), optim.PixelImage((1, 3, 8, 8)), steps=50,
-                                      callback=stop_at_three, progress=False)
+        result = optim.optimize_image(
+            net, optim.class_logit(0), optim.PixelImage((1, 3, 8, 8)), steps=50, callback=stop_at_three, progress=False
+        )
     assert len(result.history) == 4 and result.image.shape == (1, 3, 8, 8)
     assert no_hooks_left(net)
 
 
 def test_lbfgs_and_seeded_transforms_are_reproducible():
     net = tiny_net()
-    run = lambda: optim.optimize_image(net, optim.class_logit(1) - 0.1 * optim.total_variation(),  # noqa: E731
-                                       optim.PixelImage((1, 3, 16, 16)), steps=5, lr=0.5, optimizer="lbfgs",
-                                       transforms=[optim.jitter(2)], progress=False)
+
+    def run():
+        return optim.optimize_image(
+            net,
+            optim.class_logit(1) - 0.1 * optim.total_variation(),
+            optim.PixelImage((1, 3, 16, 16)),
+            steps=5,
+            lr=0.5,
+            optimizer="lbfgs",
+            transforms=[optim.jitter(2)],
+            progress=False,
+        )
+
     first, second = run(), run()
     assert torch.equal(first.image, second.image)
     assert first.history[-1] > first.history[0]
@@ -137,8 +162,15 @@ def test_projection_keeps_the_image_in_the_eps_ball():
     net = tiny_net()
     x0 = torch.rand(1, 3, 8, 8)
     eps = 2 / 255
-    result = optim.optimize_image(net, optim.class_log_prob(2), optim.PixelImage(init=x0), steps=20, lr=0.01,
-                                  step_ops=[optim.project_linf(x0, eps)], progress=False)
+    result = optim.optimize_image(
+        net,
+        optim.class_log_prob(2),
+        optim.PixelImage(init=x0),
+        steps=20,
+        lr=0.01,
+        step_ops=[optim.project_linf(x0, eps)],
+        progress=False,
+    )
     assert (result.image - x0).abs().max() <= eps + 1e-7
     assert result.image.min() >= 0 and result.image.max() <= 1
     assert result.history[-1] > result.history[0]
@@ -146,8 +178,14 @@ def test_projection_keeps_the_image_in_the_eps_ball():
 
 def test_pixel_only_step_ops_refuse_fourier():
     with pytest.raises(ValueError, match="PixelImage"):
-        optim.optimize_image(tiny_net(), optim.class_logit(0), optim.FourierImage((1, 3, 8, 8)), steps=1,
-                             step_ops=[optim.blur_every(1, 1.0)], progress=False)
+        optim.optimize_image(
+            tiny_net(),
+            optim.class_logit(0),
+            optim.FourierImage((1, 3, 8, 8)),
+            steps=1,
+            step_ops=[optim.blur_every(1, 1.0)],
+            progress=False,
+        )
 
 
 def test_blur_every_applies_the_course_blur_on_every_kth_step():
@@ -166,5 +204,6 @@ def test_blur_every_applies_the_course_blur_on_every_kth_step():
 def test_warnings_are_not_raised_by_a_plain_run(fashionnet):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        optim.optimize_image(fashionnet, optim.channel("conv2", 0), optim.PixelImage((1, 1, 28, 28)), steps=2,
-                             progress=False)
+        optim.optimize_image(
+            fashionnet, optim.channel("conv2", 0), optim.PixelImage((1, 1, 28, 28)), steps=2, progress=False
+        )

@@ -1,4 +1,5 @@
 """optim.objectives: objectives compose like numbers, and each one equals its formula computed by hand."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -50,8 +51,10 @@ def test_class_logit_picks_one_class_or_one_per_image():
 
 def test_class_log_prob_equals_log_softmax_by_hand():
     # log p_k = z_k - log Σ_j exp(z_j), for class 2 of each image
-    by_hand = [3 - torch.log(torch.exp(torch.tensor([1.0, 2, 3])).sum()),
-               7 - torch.log(torch.exp(torch.tensor([4.0, 5, 7])).sum())]
+    by_hand = [
+        3 - torch.log(torch.exp(torch.tensor([1.0, 2, 3])).sum()),
+        7 - torch.log(torch.exp(torch.tensor([4.0, 5, 7])).sum()),
+    ]
     value = optim.class_log_prob(2)({"logits": LOGITS})
     torch.testing.assert_close(value, torch.stack(by_hand).mean(), rtol=0, atol=1e-6)
     torch.testing.assert_close(value, F.log_softmax(LOGITS, dim=1)[:, 2].mean(), rtol=0, atol=1e-6)

@@ -1,4 +1,5 @@
 """optim.parameterizations: both images stay in [0,1] and pass gradients to their parameters."""
+
 import pytest
 import torch
 

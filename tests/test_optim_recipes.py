@@ -1,4 +1,5 @@
 """optim.recipes: each technique does what its paper says, measured by the numbers the notebooks check."""
+
 import pytest
 import torch
 from torch import nn
@@ -18,8 +19,9 @@ def effnet():
 
 def tiny_net() -> nn.Module:
     torch.manual_seed(0)
-    return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                         nn.Linear(4, 3))
+    return nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3)
+    )
 
 
 # ----------------------------------------------------------------------------- measures
@@ -80,12 +82,15 @@ def test_class_visualization_convinces_the_model(effnet):
 
 
 def test_minimizing_a_channel_lowers_it(fashionnet):
-    low = optim.channel_visualization(fashionnet, "relu2", 5, steps=1, size=28, sign=-1, fourier=False,
-                                      transforms=lambda x: x, progress=False)
-    up = optim.optimize_image(fashionnet, optim.channel("conv2", 5), optim.PixelImage(init=low), steps=20,
-                              progress=False)
-    down = optim.optimize_image(fashionnet, -optim.channel("conv2", 5), optim.PixelImage(init=low), steps=20,
-                                progress=False)
+    low = optim.channel_visualization(
+        fashionnet, "relu2", 5, steps=1, size=28, sign=-1, fourier=False, transforms=lambda x: x, progress=False
+    )
+    up = optim.optimize_image(
+        fashionnet, optim.channel("conv2", 5), optim.PixelImage(init=low), steps=20, progress=False
+    )
+    down = optim.optimize_image(
+        fashionnet, -optim.channel("conv2", 5), optim.PixelImage(init=low), steps=20, progress=False
+    )
     assert up.history[-1] > up.history[0] and down.history[-1] > down.history[0]
 
 
@@ -94,8 +99,10 @@ def test_channel_visualization_sign_minimizes_or_maximizes(fashionnet):
         return float(optim.layer_features(fashionnet, "conv2", image)[:, 5].mean())
 
     start = optim.PixelImage((1, 1, 28, 28), seed=0).image().detach()  # where channel_visualization starts
-    low, high = (optim.channel_visualization(fashionnet, "conv2", 5, steps=10, size=28, sign=sign, fourier=False,
-                                             progress=False) for sign in (-1, +1))
+    low, high = (
+        optim.channel_visualization(fashionnet, "conv2", 5, steps=10, size=28, sign=sign, fourier=False, progress=False)
+        for sign in (-1, +1)
+    )
     # measured: about -2.2 < -0.83 < -0.26 (conv2 is before the ReLU, so it can go below 0)
     assert mean(low) < mean(start) - 0.5 and mean(high) > mean(start) + 0.25
     with pytest.raises(ValueError, match="sign"):
@@ -121,8 +128,18 @@ def test_deep_dream_amplifies_the_layer(effnet):
 def test_texture_synthesis_lowers_the_gram_error(effnet):
     torch.manual_seed(0)
     style, layers = torch.rand(1, 3, 32, 32), ["blocks.0", "blocks.1"]
-    result = optim.style_transfer(effnet, style, style, "blocks.1", layers, content_weight=0,
-                                  style_weight=1.0, steps=10, init="noise", progress=False)
+    result = optim.style_transfer(
+        effnet,
+        style,
+        style,
+        "blocks.1",
+        layers,
+        content_weight=0,
+        style_weight=1.0,
+        steps=10,
+        init="noise",
+        progress=False,
+    )
     start = optim.PixelImage(tuple(style.shape), seed=0).image().detach()  # init="noise" starts here
     before = optim.gram_error(effnet, start, style, layers)
     after = optim.gram_error(effnet, result.image, style, layers)

@@ -1,4 +1,5 @@
 """optim.transforms: each transform changes the image (or its shape) exactly as documented."""
+
 import torch
 
 from course_utils import optim

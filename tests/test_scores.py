@@ -1,5 +1,7 @@
 """Scores: cascading randomization leaves the model alone and destroys what it should; deletion /
-insertion rank a correct map above a reversed one, the same in any batch size."""
+insertion rank a correct map above a reversed one, fill with the mean colour (or a given pixel value) and
+start insertion from the course's one blur, the same in any batch size."""
+
 import numpy as np
 import pytest
 import torch
@@ -7,6 +9,7 @@ from torch import nn
 
 from course_utils import attribution as A
 from course_utils import scores as S
+from course_utils.images import gaussian_blur
 from course_utils.models import load_model
 
 
@@ -31,7 +34,15 @@ def test_deletion_insertion_prefers_the_right_map():
     bad = S.deletion_insertion(model, x, 1 - right, 0, steps=16, blur_sigma=1.0)
     assert good["deletion"].shape == (1, 17)
     assert good["deletion"][0, 0] == pytest.approx(torch.sigmoid(torch.tensor(10.0)).item())
-    assert good["deletion"][0, 4] == pytest.approx(0.5)  # all 16 patch pixels gone after 16/64 of the image
+    # all 16 patch pixels gone after 16/64 of the image, set to the image's mean colour 16/64: logit 10 * 0.25
+    assert good["deletion"][0, 4] == pytest.approx(torch.sigmoid(torch.tensor(2.5)).item())
+    black = S.deletion_insertion(model, x, right, 0, steps=16, blur_sigma=1.0, deleted=0.0)
+    assert black["deletion"][0, 4] == pytest.approx(0.5)  # black pixels: logit 0
+    # insertion starts from images.gaussian_blur(x, blur_sigma) and ends at x
+    blurred_patch = gaussian_blur(x, 1.0)[:, :, :4, :4].mean()
+    assert blurred_patch < 0.9  # the blur really spread the patch (0.83)
+    assert good["insertion"][0, 0] == pytest.approx(torch.sigmoid(10 * blurred_patch).item())
+    assert good["insertion"][0, -1] == pytest.approx(good["deletion"][0, 0])
     assert good["deletion_auc"][0] < bad["deletion_auc"][0]
     assert good["insertion_auc"][0] > bad["insertion_auc"][0]
 
@@ -46,16 +57,16 @@ def test_deletion_insertion_batched_equals_one_at_a_time():
         np.testing.assert_allclose(a[key], b[key], rtol=1e-5, atol=1e-7)
 
 
-def test_auc_and_blur():
+def test_auc_and_bad_fill():
     assert S.auc(np.array([1.0, 1.0, 1.0])) == pytest.approx(1.0)
     assert S.auc(np.array([0.0, 1.0])) == pytest.approx(0.5)
-    flat = torch.full((1, 3, 16, 16), 0.7)
-    torch.testing.assert_close(S.blur(flat, 2.0), flat)
+    with pytest.raises(ValueError, match="deleted must be 'mean' or a pixel value"):
+        S.deletion_insertion(PatchModel(), torch.rand(1, 3, 8, 8), torch.rand(1, 8, 8), 0, deleted="black")
 
 
 def test_rank_correlation():
     a = torch.arange(10.0)
-    assert S.rank_correlation(a, a ** 3) == pytest.approx(1.0)
+    assert S.rank_correlation(a, a**3) == pytest.approx(1.0)
     assert S.rank_correlation(a, -a) == pytest.approx(-1.0)
     assert S.rank_correlation(a, torch.zeros(10)) == 0.0
 
@@ -64,11 +75,14 @@ def test_cascading_randomization_changes_the_copy_only():
     model = load_model("fashionnet")
     before = {k: v.clone() for k, v in model.state_dict().items()}
     x = torch.rand(2, 1, 28, 28, generator=torch.Generator().manual_seed(1))
-    methods = {"gradient": A.gradient, "guided": A.guided_backprop,
-               "grad_cam": lambda m, x, t: A.grad_cam(m, x, t, "relu3")}
+    methods = {
+        "gradient": A.gradient,
+        "guided": A.guided_backprop,
+        "grad_cam": lambda m, x, t: A.grad_cam(m, x, t, "relu3"),
+    }
     result = S.cascading_randomization(model, x, 3, methods, progress=False)
     assert result["layers"] == ["none", "fc2", "fc1", "conv3", "conv2", "conv1"]
-    for name, corr in result["correlation"].items():
+    for corr in result["correlation"].values():
         assert corr.shape == (6,) and corr[0] == pytest.approx(1.0)
     # the gradient depends on every weight: after all layers are random it has little to do with the original
     assert result["correlation"]["gradient"][-1] < 0.5
@@ -76,9 +90,11 @@ def test_cascading_randomization_changes_the_copy_only():
 
 
 def test_randomization_layers_and_errors():
-    assert S.randomization_layers(load_model("efficientnet_lite0"))[:4] == ["classifier", "bn2", "conv_head", "blocks.6"]
+    top = ["classifier", "bn2", "conv_head", "blocks.6"]
+    assert S.randomization_layers(load_model("efficientnet_lite0"))[:4] == top
     with pytest.raises(ValueError, match="no parameters"):
         S.randomization_layers(nn.ReLU())
     with pytest.raises(ValueError, match="did you mean"):
-        S.cascading_randomization(load_model("fashionnet"), torch.rand(1, 1, 28, 28), 0, {"g": A.gradient},
-                                  layers=["fc3"], progress=False)
+        S.cascading_randomization(
+            load_model("fashionnet"), torch.rand(1, 1, 28, 28), 0, {"g": A.gradient}, layers=["fc3"], progress=False
+        )

@@ -5,6 +5,7 @@
 Reads the original idx files (Debian's dataset-fashion-mnist, $FASHION_MNIST_DIR, or a
 torchvision download). Fashion-MNIST is (c) Zalando SE, MIT license (see data/README.md).
 """
+
 from __future__ import annotations
 
 import argparse

@@ -40,7 +40,7 @@ def occlusion_explorer(
     so every pixel is covered. ``result``: the ``(H,W)`` map shown, ``occlusion(...)[0, 0]`` with
     ``output`` ("probability": p(target) while each pixel is hidden; "attribution": the logit drop).
     """
-    fills = dict(fills or {"zero": 0.0})
+    fills = dict(fills or {"black": 0.0})
     name = classes[target] if classes is not None else f"class {target}"
     controls = {
         "window": widgets.IntSlider(window, *window_range, description="window", continuous_update=False),
