@@ -50,17 +50,16 @@ if "google.colab" in sys.modules:
     sys.path.insert(0, repo)  # the editable install is only seen after a restart
 
 # %%
-import sys
 import platform
+import sys
 
-import matplotlib.pyplot as plt
 import torch
 import torchvision
 
 from course_utils import config
 from course_utils.data import FASHION_CLASSES, fashion_mnist, read_manifest
 from course_utils.hooks import capture_activations, layer_names
-from course_utils.images import deprocess, load_image, preprocess, sample_image_names, SAMPLE_IMAGES
+from course_utils.images import SAMPLE_IMAGES, deprocess, load_image, normalize, preprocess, sample_image_names
 from course_utils.models import list_models, load_model, model_info, top_predictions
 from course_utils.plotting import compact_notebook_figures, feature_maps, image_grid, images_with_predictions
 from course_utils.train import evaluate
@@ -109,8 +108,11 @@ assert {"efficientnet_lite0", "fashionnet"} <= set(offline)
 #
 # EfficientNet-Lite0 (Tan & Le, 2019) is a small, modern ImageNet classifier: 4.7 M parameters, 3×3
 # convolutions, ReLU6 activations, 1000 output classes. It takes a batch `(N, 3, H, W)` of
-# *ImageNet-normalized* pixels — each colour channel shifted by the ImageNet mean and divided by its
-# standard deviation — and returns `(N, 1000)` logits (scores before the softmax).
+# **pixels in [0, 1]** and returns `(N, 1000)` logits (scores before the softmax). A network is trained
+# on *normalized* inputs, and every model of the course does that step itself, as its first layer:
+# EfficientNet-Lite0's `input_norm` maps [0, 1] to [−1, 1] (the TensorFlow convention its weights were
+# trained with), and a torchvision classic's `normalize` shifts each colour channel by the ImageNet mean
+# and divides it by its standard deviation. So a model is always given plain pixels.
 #
 # The sample photos ship inside scikit-image, scikit-learn and matplotlib, so they are on every
 # machine that has the course installed. You can pass `load_image` any file path or URL of your own.
@@ -134,14 +136,19 @@ for name, sample in SAMPLE_IMAGES.items():
     print(f"{name:18s} {photos[name].size[0]:4d}x{photos[name].size[1]:<4d} {sample.credit}")
 
 # %% [markdown]
-# `preprocess` resizes the shorter side to 224 pixels, crops the centre square and normalizes;
-# `deprocess` undoes the normalization so the tensor can be shown again. **What to look for:** the
-# round trip gives back the (resized, cropped) photo, while the raw normalized tensor has values
-# far outside [0, 1].
+# `preprocess` resizes the shorter side to 224 pixels and crops the centre square: out comes a
+# `(1, 3, 224, 224)` tensor of pixels in [0, 1], ready for any model. `deprocess` turns it back into an
+# `(H, W, 3)` array that matplotlib can show. **What to look for:** the round trip gives back the
+# (resized, cropped) photo; only inside the model do the values leave [0, 1] — `input_norm` maps them
+# to [−1, 1], and `normalize` (what a torchvision classic's first layer computes) spreads them further,
+# so that over all of ImageNet each channel has mean 0 and standard deviation 1.
 
 # %%
 x = preprocess(photos["chelsea"], size=224)
-print("model input:", tuple(x.shape), f"values from {x.min():.2f} to {x.max():.2f}")
+print("model input:", tuple(x.shape), f"pixels from {x.min():.2f} to {x.max():.2f}")
+inside = model.input_norm(x.to(DEVICE))  # the model's first layer
+print("after input_norm:", f"values from {inside.min():.2f} to {inside.max():.2f}")
+print("ImageNet-normalized:", f"values from {normalize(x).min():.2f} to {normalize(x).max():.2f}")
 back = deprocess(x)
 print("deprocessed:", back.shape, f"values from {back.min():.2f} to {back.max():.2f}")
 fig = image_grid([photos["chelsea"], back], titles=["original photo", "preprocess → deprocess"], cell=3.2)
@@ -173,8 +180,9 @@ assert {"espresso", "cup", "coffee mug"} & {label for label, _ in predictions[1]
 # things make it good for this course:
 #
 # - its **first layer has 7×7 filters**, big enough to see what they learned (notebook 01);
-# - it takes **pixels in [0, 1]** directly (the normalization is its first layer), so adversarial
-#   perturbations can be measured in pixels (notebook 11);
+# - its inputs are tiny — 28×28 gray pixels in [0, 1], which its first layer `normalize` standardizes
+#   with the Fashion-MNIST mean and standard deviation — so an epoch of training on the shipped subset,
+#   or an attack on a few hundred images, takes seconds on a CPU (notebooks 02 and 11);
 # - its layer `relu4` is a 128-number **code** for each image (notebooks 04 and 08).
 #
 # A subset of Fashion-MNIST ships with the course: 800 training and 400 test images per class.

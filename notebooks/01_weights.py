@@ -75,8 +75,15 @@ import torch
 from course_utils import config
 from course_utils.models import fashionnet_checkpoints, load_model, model_info
 from course_utils.plotting import compact_notebook_figures, image_grid
-from course_utils.weights import (conv_weight, filter_mosaic, filter_roughness, filter_slices, filters_as_images,
-                                  noise_roughness, normalize_filters)
+from course_utils.weights import (
+    conv_weight,
+    filter_mosaic,
+    filter_roughness,
+    filter_slices,
+    filters_as_images,
+    noise_roughness,
+    normalize_filters,
+)
 from course_utils.widgets import checkpoint_filters_explorer
 
 # %matplotlib inline
@@ -89,12 +96,14 @@ print(config.mode_line())
 # ## 1. First-layer filters of three networks
 #
 # **EfficientNet-Lite0** starts with `conv_stem`: 32 filters of size 3×3 over the 3 colour channels, so
-# each filter is a tiny RGB image. One detail about its input: the course feeds every ImageNet model
-# ImageNet-normalized pixels (each channel shifted by its own mean and divided by its own standard
-# deviation), but EfficientNet-Lite0 was trained in TensorFlow on pixels scaled to $[-1, 1]$, the same
-# way for all three channels. Its first module `input_norm` converts one into the other, so `conv_stem`
-# sees $[-1,1]$ pixels. Because that scaling is the same for R, G and B, the three colour planes of a
-# filter can be shown with one common scale and the colours mean what they seem to mean.
+# each filter is a tiny RGB image. One detail about its input: the course feeds every model pixels in
+# $[0, 1]$, and each model's first layer applies the normalization its weights were trained with. For
+# the torchvision classics that is the ImageNet one (each channel shifted by its own mean and divided by
+# its own standard deviation), but EfficientNet-Lite0 was trained in TensorFlow on pixels scaled to
+# $[-1, 1]$, the same way for all three channels: its first module `input_norm` computes
+# $(x - 0.5) / 0.5$, so `conv_stem` sees $[-1,1]$ pixels. Because that scaling is the same for R, G and
+# B, the three colour planes of a filter can be shown with one common scale and the colours mean what
+# they seem to mean.
 #
 # **What to look for:** at 3×3 pixels there is not much room for a picture, but you can still see
 # colour blobs (a filter that likes one colour and dislikes another) and light/dark edges in several
@@ -203,7 +212,8 @@ fig, (ax, ax_hist) = plt.subplots(1, 2, figsize=(15, 5.2), gridspec_kw={"width_r
 ax.imshow(filter_mosaic(rows), cmap="gray", vmin=0, vmax=1)
 ax.set_yticks([1 + 8 * r + 3 for r in range(len(rows))], labels)
 ax.set_xticks([1 + 8 * c + 3 for c in range(12)], range(12))
-ax.set_xlabel("filter"); ax.set_title("FashionNet conv1 during training (first 12 of 32 filters)")
+ax.set_xlabel("filter")
+ax.set_title("FashionNet conv1 during training (first 12 of 32 filters)")
 bins = np.linspace(0, 5, 26)
 for name, color in (("init", "tab:red"), ("final", "tab:blue")):
     ax_hist.hist(roughness[name].numpy(), bins=bins, alpha=0.6, color=color, label=name)

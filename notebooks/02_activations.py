@@ -271,19 +271,22 @@ fig, (ax_loss, ax_dead) = plt.subplots(1, 2, figsize=(14, 4.2), constrained_layo
 for (label, run), color in zip(runs.items(), ["tab:blue", "tab:red"]):
     ax_loss.plot(run["losses"], color=color, label=label)
 ax_loss.axhline(np.log(10), color="gray", ls="--", label="ln 10 (uniform guess)")
-ax_loss.set(xlabel="step", ylabel="training loss", title="training loss", ylim=(0, 5)); ax_loss.legend()
+ax_loss.set(xlabel="step", ylabel="training loss", title="training loss", ylim=(0, 5))
+ax_loss.legend()
 x = np.arange(len(FASHION_LAYERS))
 bars = {"shipped (10 epochs)": shipped_dead, **{label: run["dead"] for label, run in runs.items()}}
 for i, ((label, dead), color) in enumerate(zip(bars.items(), ["tab:gray", "tab:blue", "tab:red"])):
-    ax_dead.bar(x + (i - 1) * 0.27, [100 * dead[l] / units[l] for l in FASHION_LAYERS], 0.27, color=color, label=label)
+    ax_dead.bar(x + (i - 1) * 0.27, [100 * dead[layer] / units[layer] for layer in FASHION_LAYERS], 0.27, color=color, label=label)
 ax_dead.set_xticks(x, FASHION_LAYERS)
-ax_dead.set(ylabel="% dead units", ylim=(0, 105), title=f"dead units on {len(check)} test images"); ax_dead.legend();
+ax_dead.set(ylabel="% dead units", ylim=(0, 105), title=f"dead units on {len(check)} test images")
+ax_dead.legend();
 
 # %% [markdown]
-# Why does `relu1` survive? It sees normalized pixels, which are negative on the dark background and
-# positive on the garment, so every image offers it flat patches of both signs and edges in every
-# direction: to be dead, a filter would have to respond negatively to all of them at once, which almost
-# never happens. Deeper layers see only the non-negative outputs of ReLUs (after pooling); once a big
+# Why does `relu1` survive? Its filters see normalized pixels (FashionNet's first layer `normalize`
+# subtracts the Fashion-MNIST mean 0.286 and divides by the standard deviation 0.353), which are
+# negative on the dark background and positive on the garment, so every image offers it flat patches of
+# both signs and edges in every direction: to be dead, a filter would have to respond negatively to all
+# of them at once, which almost never happens. Deeper layers see only the non-negative outputs of ReLUs (after pooling); once a big
 # step has made a unit's weights and bias mostly negative, no such input can make it fire.
 #
 # ## Exercises

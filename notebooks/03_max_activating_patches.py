@@ -49,18 +49,18 @@ if "google.colab" in sys.modules:
 # %%
 from collections import Counter
 
-import matplotlib.pyplot as plt
 import matplotlib.patches as mpatches
+import matplotlib.pyplot as plt
 import torch
 import torchvision
 
 from course_utils import config
 from course_utils.data import FASHION_CLASSES, fashion_mnist
-from course_utils.images import load_image, preprocess, sample_image_names, unnormalize
+from course_utils.hooks import capture_activations
+from course_utils.images import load_image, preprocess, sample_image_names
 from course_utils.models import load_model
 from course_utils.patches import crop_patches, layer_maxima, random_direction, top_positions
 from course_utils.plotting import compact_notebook_figures, image_grid
-from course_utils.hooks import capture_activations
 from course_utils.receptive_field import receptive_field, receptive_fields
 from course_utils.widgets import patches_explorer
 
@@ -148,14 +148,16 @@ assert sizes == sorted(sizes) and rf_eff["blocks.4"].size > 224
 # %%
 cat = preprocess(load_image("chelsea"))
 fig, ax = plt.subplots(figsize=(6, 6), constrained_layout=True)
-ax.imshow(unnormalize(cat)[0].permute(1, 2, 0).clamp(0, 1))
+ax.imshow(cat[0].permute(1, 2, 0))  # (224,224,3) pixels in [0,1]
 colors = plt.cm.viridis(torch.linspace(0, 0.9, len(rf_eff)).numpy())
 for (layer, rf), color in zip(rf_eff.items(), colors):
     centre = (224 - 1) // 2 // rf.stride  # the unit whose window is centred on the image
     top, left, bottom, right = rf.box(centre, centre)
     ax.add_patch(mpatches.Rectangle((left, top), right - left, bottom - top, fill=False, lw=2.5, color=color,
                                     label=f"{layer} ({rf.size} px)"))
-ax.set_xlim(-10, 234); ax.set_ylim(234, -10); ax.axis("off")
+ax.set_xlim(-10, 234)
+ax.set_ylim(234, -10)
+ax.axis("off")
 ax.legend(loc="lower left", fontsize=9, framealpha=0.9)
 ax.set_title("EfficientNet-Lite0: receptive field of the centre unit per layer");
 
@@ -174,7 +176,7 @@ maxima = layer_maxima(fashionnet, SEARCH_LAYERS, test.images)  # one pass, all t
 for layer, mx in maxima.items():
     print(f"{layer}: {len(test)} images x {mx.values.shape[1]} units, map {mx.grid}, "
           f"receptive field {rf_fashion[layer].size} px")
-assert all(mx.values.shape == (len(test), fashionnet.get_submodule(l).out_channels) for l, mx in maxima.items())
+assert all(mx.values.shape == (len(test), fashionnet.get_submodule(layer).out_channels) for layer, mx in maxima.items())
 
 
 # %% [markdown]
@@ -216,9 +218,9 @@ fig = show_top_patches("conv2", [0, 3, 7, 12])
 top = maxima["conv2"].top(7, 9)
 fig, axes = plt.subplots(1, 9, figsize=(15, 2.3), constrained_layout=True)
 for ax, n, i, j, v in zip(axes, top.indices.tolist(), top.rows.tolist(), top.cols.tolist(), top.values.tolist()):
-    t, l, b, r = rf_fashion["conv2"].box(i, j, image_size=(28, 28))
+    y0, x0, y1, x1 = rf_fashion["conv2"].box(i, j, image_size=(28, 28))  # top, left, bottom, right
     ax.imshow(test.images[n, 0], cmap="gray", vmin=0, vmax=1)
-    ax.add_patch(mpatches.Rectangle((l - 0.5, t - 0.5), r - l, b - t, fill=False, color="orange", lw=2))
+    ax.add_patch(mpatches.Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False, color="orange", lw=2))
     ax.set_title(f"{FASHION_CLASSES[int(test.labels[n])]}\n{v:.1f}", fontsize=10)
     ax.axis("off")
 fig.suptitle("conv2 unit 7: top-9 test images, window at the peak");
@@ -280,8 +282,7 @@ assert abs(unit_purity.mean() - direction_purity.mean()) < 0.15
 
 # %%
 photo_names = sample_image_names()
-photos = torch.cat([preprocess(load_image(n), size=config.pick(288, 224)) for n in photo_names])
-pixels = unnormalize(photos).clamp(0, 1)
+photos = torch.cat([preprocess(load_image(n), size=config.pick(288, 224)) for n in photo_names])  # pixels in [0,1]
 PHOTO_LAYERS = ["blocks.2", "blocks.3"]
 BORDER = {"blocks.2": 3, "blocks.3": 2}  # skip edge positions whose windows are mostly padding
 eff_rf = receptive_fields(efficientnet, PHOTO_LAYERS, input_size=tuple(photos.shape[-2:]))
@@ -292,7 +293,7 @@ def show_photo_patches(layer: str, units: list[int], k: int = 6):
     patches, titles = [], []
     for u in units:
         top = top_positions(photo_acts[layer], unit=u, k=k, min_distance=3, border=BORDER[layer])
-        patches += [p.permute(1, 2, 0) for p in crop_patches(pixels, top, eff_rf[layer])]
+        patches += [p.permute(1, 2, 0) for p in crop_patches(photos, top, eff_rf[layer])]
         names = [photo_names[n].split("_")[0] for n in top.indices.tolist()]  # "grace_hopper" -> "grace"
         titles += [f"unit {u}: {name} {v:.0f}" if r == 0 else f"{name} {v:.0f}"
                    for r, (name, v) in enumerate(zip(names, top.values.tolist()))]

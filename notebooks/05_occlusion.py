@@ -51,9 +51,9 @@ import torch
 from course_utils import config
 from course_utils.data import FASHION_CLASSES, fashion_mnist
 from course_utils.images import deprocess, load_image, preprocess
-from course_utils.models import imagenet_classes, load_model
-from course_utils.occlusion import make_baseline, occlusion, window_starts
-from course_utils.plotting import compact_notebook_figures, heatmap_overlay, image_grid
+from course_utils.models import IMAGENET_MEAN, imagenet_classes, load_model
+from course_utils.occlusion import occlusion, window_starts
+from course_utils.plotting import compact_notebook_figures, heatmap_overlay
 from course_utils.widgets import occlusion_explorer
 
 # %matplotlib inline
@@ -66,9 +66,9 @@ print(config.mode_line())
 # ## 1. The idea
 #
 # A classifier gives a score $s_c(x)$ for class $c$. Cover a window $W$ of the image with a fill value
-# $b$ (zero, gray, a blurred copy) to get $x_W$, and run the network again. If the score drops, the
-# pixels under $W$ mattered. Slide $W$ over the image with a stride, and give every pixel the average
-# over the windows $W$ that cover it:
+# $b$ (black, gray, the average colour, a blurred copy) to get $x_W$, and run the network again. If the
+# score drops, the pixels under $W$ mattered. Slide $W$ over the image with a stride, and give every
+# pixel the average over the windows $W$ that cover it:
 #
 # $$A_c(i) = \frac{1}{|\{W \ni i\}|} \sum_{W \ni i} \big(s_c(x) - s_c(x_W)\big),
 # \qquad P_c(i) = \frac{1}{|\{W \ni i\}|} \sum_{W \ni i} p_c(x_W).$$
@@ -80,7 +80,10 @@ print(config.mode_line())
 #
 # A 224-pixel image, a 32-pixel window and a stride of 8 give $25 \times 25 = 625$ occluded copies:
 # 625 forward passes. Sent one at a time (Captum's default) that is slow; `occlusion` stacks
-# `batch_size` copies into each forward pass.
+# `batch_size` copies into each forward pass. Read `course_utils/occlusion.py`: where the windows go
+# (`window_starts`), the fills (`make_baseline`), the batched loop (`occluded_scores`) and the
+# averaging. What makes 224 px fast on a CPU, recomputing the first layers only on a crop around each
+# window, lives apart in `course_utils/occlusion_crops.py`.
 
 # %%
 model = load_model("efficientnet_lite0", device=DEVICE)
@@ -94,20 +97,21 @@ print(f"{size} px, window {window}, stride {stride}: windows start at {starts[:4
 # ## 2. The probability map of the correct class
 #
 # Grace Hopper in her US Navy uniform: EfficientNet-Lite0's top class is *military uniform*. We hide
-# each 32×32 square in turn and record that class's probability. **What to look for:** the
-# probability falls most (blue) when her chin and mouth are hidden, and clearly when the cap badge or
-# the lower jacket with its name tag and ribbons is hidden; hiding the flag changes little. The
-# network recognizes "military uniform" partly from the person wearing it — ImageNet's uniform photos
-# nearly always show one. The cell prints how long the 625
-# forward passes took.
+# each 32×32 square in turn under the average ImageNet colour (`MEAN_COLOUR`, a brownish gray) and
+# record that class's probability. **What to look for:** the probability falls most (blue) when her
+# chin and mouth are hidden, and clearly when the cap badge or the lower jacket with its name tag and
+# ribbons is hidden; hiding the flag changes little. The network recognizes "military uniform" partly
+# from the person wearing it — ImageNet's uniform photos nearly always show one. The cell prints how
+# long the 625 forward passes took.
 
 # %%
-photo = preprocess(load_image("grace_hopper"), size=size).to(DEVICE)
+photo = preprocess(load_image("grace_hopper"), size=size).to(DEVICE)  # (1,3,size,size) pixels in [0,1]
+MEAN_COLOUR = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)  # (1,3,1,1) the average ImageNet pixel: the fill
 with torch.no_grad():
     probs = model(photo).softmax(1)[0]
 target = int(probs.argmax())
 start = time.perf_counter()
-prob_map = occlusion(model, photo, target, window, stride, output="probability")[0, 0]
+prob_map = occlusion(model, photo, target, window, stride, baseline=MEAN_COLOUR, output="probability")[0, 0]
 seconds = time.perf_counter() - start
 print(f"class: {classes[target]}, p = {probs[target]:.3f} unoccluded;"
       f" map from {prob_map.min():.3f} to {prob_map.max():.3f}")
@@ -116,7 +120,9 @@ assert prob_map.min() < 0.5 * probs[target]  # hiding the uniform removes most o
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), constrained_layout=True)
-axes[0].imshow(deprocess(photo)); axes[0].axis("off"); axes[0].set_title("photo")
+axes[0].imshow(deprocess(photo))
+axes[0].axis("off")
+axes[0].set_title("photo")
 fig = heatmap_overlay(deprocess(photo), prob_map, ax=axes[1], alpha=0.55, label=f"p({classes[target]})",
                 title=f"p({classes[target]}) when a {window}px square here is hidden")
 
@@ -125,14 +131,13 @@ fig = heatmap_overlay(deprocess(photo), prob_map, ax=axes[1], alpha=0.55, label=
 #
 # Change the occluder and press **Run** (each run takes a few seconds). Things to try: a small window
 # (8 px) hardly changes anything — the network still sees enough of the uniform around it; a big window
-# (64 px) gives a blurry map. The fill matters too: **zero** in the normalized input is the average
-# ImageNet colour (a brownish gray), **gray** is a mid-gray in pixels, **blurred** replaces the square
-# with a blurred copy of itself, which removes detail but no colour — the gentlest occluder.
+# (64 px) gives a blurry map. The fill matters too: **mean colour** is the average ImageNet pixel (a
+# brownish gray, the fill of sections 2 and 4), **gray** is a mid-gray (0.5 in every channel),
+# **blurred** replaces the square with a blurred copy of itself, which removes detail but no colour —
+# the gentlest occluder. (`occlusion`'s default fill, `baseline=0.0`, is black.)
 
 # %%
-GRAY = (torch.full_like(photo, 0.5) - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1).to(photo)) \
-       / torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1).to(photo)
-FILLS = {"zero": 0.0, "gray": GRAY, "blurred": "blur"}
+FILLS = {"mean colour": MEAN_COLOUR, "gray": 0.5, "blurred": "blur"}  # fills are pixels, like the photo
 
 explorer = occlusion_explorer(model, photo, target, fills=FILLS, classes=classes, window=32, stride=16)
 assert explorer.result.shape == photo.shape[-2:] and explorer.result.min() < float(probs[target])
@@ -149,7 +154,7 @@ fill_maps = {name: occlusion(model, photo, target, window, 16, baseline=fill, ou
 fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), constrained_layout=True)
 for ax, (name, heat) in zip(axes, fill_maps.items()):
     heatmap_overlay(deprocess(photo), heat, ax=ax, alpha=0.55, title=f"fill: {name} (min {heat.min():.2f})")
-    print(f"{name:8s} lowest p = {heat.min():.3f}")
+    print(f"{name:11s} lowest p = {heat.min():.3f}")
 assert all(heat.min() < probs[target] for heat in fill_maps.values())
 
 # %% [markdown]
@@ -168,7 +173,7 @@ with torch.no_grad():
     pair_probs = model(pair).softmax(1)[0]
 cat, espresso = int(pair_probs.argmax()), classes.index("espresso")
 pair_maps = occlusion(model, pair.expand(2, -1, -1, -1), [cat, espresso], window, config.pick(16, 16),
-                      output="probability")[:, 0]
+                      baseline=MEAN_COLOUR, output="probability")[:, 0]
 for name, c, heat in zip(("cat", "espresso"), (cat, espresso), pair_maps):
     print(f"{name:8s} {classes[c]:14s} unoccluded p = {pair_probs[c]:.3f}, occluded: min {heat.min():.3f}, max {heat.max():.3f}")
 assert pair_maps[1].max() > 1.5 * pair_probs[espresso]   # hiding the cat raises the espresso
@@ -209,7 +214,8 @@ assert (fmaps.amin(dim=(1, 2)) < 0.5 * p_clean).all()  # one 7x7 square can remo
 # %%
 fig, axes = plt.subplots(2, 6, figsize=(15, 5.4), constrained_layout=True)
 for i, k in enumerate(labels.tolist()):
-    axes[0, i].imshow(images[i, 0].cpu(), cmap="gray"); axes[0, i].axis("off")
+    axes[0, i].imshow(images[i, 0].cpu(), cmap="gray")
+    axes[0, i].axis("off")
     axes[0, i].set_title(FASHION_CLASSES[k])
     heatmap_overlay(images[i, 0].cpu(), fmaps[i], ax=axes[1, i], alpha=0.6, title=f"p {p_clean[i]:.2f} → min {fmaps[i].min():.2f}")
 
@@ -227,11 +233,11 @@ for i, k in enumerate(labels.tolist()):
 # <details><summary>Solution 1</summary>
 #
 # ```python
-# attr = occlusion(model, photo, target, 32, 16)[0, 0]
+# attr = occlusion(model, photo, target, 32, 16, baseline=MEAN_COLOUR)[0, 0]
+# prob = occlusion(model, photo, target, 32, 16, baseline=MEAN_COLOUR, output="probability")[0, 0]
 # fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
 # heatmap_overlay(deprocess(photo), attr, ax=axes[0], title="logit drop")
-# heatmap_overlay(deprocess(photo), occlusion(model, photo, target, 32, 16, output="probability")[0, 0],
-#                 ax=axes[1], title="probability")
+# heatmap_overlay(deprocess(photo), prob, ax=axes[1], title="probability")
 # ```
 # The maps mostly agree on the uniform. They differ where hiding a region lowers *all* logits
 # together (e.g. a large part of the photo): the logit of the class drops, but its softmax share does
@@ -255,9 +261,9 @@ for i, k in enumerate(labels.tolist()):
 #
 # ```python
 # two = torch.cat([preprocess(load_image(n))[..., 56:168] for n in ("rocket", "flower")], dim=3)
-# p0 = model(two).softmax(1)[0]
+# p0 = model(two.to(DEVICE)).softmax(1)[0].cpu()
 # top = p0.topk(5).indices
-# maps = occlusion(model, two.expand(5, -1, -1, -1), top, 32, 16, output="probability")[:, 0]
+# maps = occlusion(model, two.expand(5, -1, -1, -1), top, 32, 16, baseline=MEAN_COLOUR, output="probability")[:, 0]
 # for c, m in zip(top.tolist(), maps):
 #     print(classes[c], round(p0[c].item(), 3), "->", round(m.max().item(), 3))
 # ```

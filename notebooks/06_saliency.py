@@ -68,12 +68,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from course_utils import config
 from course_utils import attribution as A
+from course_utils import config
 from course_utils import scores as S
 from course_utils.data import FASHION_CLASSES, fashion_mnist
 from course_utils.images import deprocess, load_image, preprocess
-from course_utils.models import imagenet_classes, load_model, top_predictions
+from course_utils.models import IMAGENET_MEAN, imagenet_classes, load_model, top_predictions
 from course_utils.plotting import compact_notebook_figures, heatmap_overlay
 from course_utils.widgets import saliency_explorer
 
@@ -105,8 +105,10 @@ fig, ax = plt.subplots(figsize=(7.5, 3.8), constrained_layout=True)
 ax.imshow(table, cmap="coolwarm", vmin=-3, vmax=3)
 for (r, c), v in np.ndenumerate(table):
     ax.text(c, r, f"{v:g}", ha="center", va="center", fontsize=13)
-ax.set_yticks(range(len(rows)), list(rows)); ax.set_xticks(range(5), [f"unit {i}" for i in range(5)])
-ax.axhline(2.5, color="black", lw=2); ax.set_title("One ReLU, three backward rules (red > 0, blue < 0)")
+ax.set_yticks(range(len(rows)), list(rows))
+ax.set_xticks(range(5), [f"unit {i}" for i in range(5)])
+ax.axhline(2.5, color="black", lw=2)
+ax.set_title("One ReLU, three backward rules (red > 0, blue < 0)")
 print({rule: passed.tolist() for rule, passed in rules.items()})
 assert rules["guided"].tolist() == [0.0, 0.0, 2.0, 0.0, 0.5] and rules["deconvnet"][0] == 1.0
 assert torch.equal(rules["guided"], rules["gradient"].clamp(min=0) * (rules["deconvnet"] > 0))
@@ -132,10 +134,13 @@ print("top-1 for the cat photo:", CLASSES[cat_class])
 three = {"gradient": A.gradient, "deconvnet": A.deconvnet, "guided backprop": A.guided_backprop}
 maps = {name: f(model, cat, cat_class) for name, f in three.items()}
 fig, axes = plt.subplots(1, 4, figsize=(14, 3.9), constrained_layout=True)
-axes[0].imshow(deprocess(cat)); axes[0].set_title(f"photo ({CLASSES[cat_class]})")
+axes[0].imshow(deprocess(cat))
+axes[0].set_title(f"photo ({CLASSES[cat_class]})")
 for ax, (name, a) in zip(axes[1:], maps.items()):
-    ax.imshow(A.as_rgb(a)); ax.set_title(f"{name}")
-for ax in axes: ax.axis("off")
+    ax.imshow(A.as_rgb(a))
+    ax.set_title(f"{name}")
+for ax in axes:
+    ax.axis("off")
 
 # %% [markdown]
 # Are these maps about *the cat class* at all? Compute each map for a second class, "espresso", which has
@@ -161,7 +166,8 @@ assert sensitivity["gradient"] < sensitivity["guided backprop"] - 0.2
 #   $\hat M_c(x) = \frac1n\sum_{i} \partial S_c(x + \epsilon_i)/\partial x$, $\epsilon_i \sim \mathcal N(0, \sigma^2)$,
 #   with $\sigma$ = 15 % of the pixel range: the noise averages out, the stable evidence stays.
 # - **Integrated gradients** (Sundararajan et al. 2017) average the gradient along the straight path from a
-#   baseline $x'$ (here the mean image) to $x$ and multiply by $x - x'$:
+#   baseline $x'$ to $x$ and multiply by $x - x'$ (here $x'$ is the mean image `MEAN_IMAGE`, every pixel the
+#   average ImageNet colour; `integrated_gradients`' default, `baseline=0.0`, is a black image):
 #   $IG_c(x) = (x - x') \odot \int_0^1 \partial S_c(x' + \alpha(x - x'))/\partial x \, d\alpha$; its values
 #   add up to $S_c(x) - S_c(x')$ ("completeness"). The integral uses Gauss–Legendre nodes, as Captum does.
 # - **Grad-CAM** (Selvaraju et al. 2017) works at the last convolutional layer $A$ (here `bn2`, 7×7×1280 for
@@ -180,7 +186,9 @@ print("top-5 for the glued photo:", [f"{n} {p:.2f}" for n, p in top_predictions(
 cat_in_both = int(model(both)[0, [CLASSES.index(c) for c in ("tabby", "tiger cat", "Egyptian cat")]].argmax())
 cat_in_both = CLASSES.index(("tabby", "tiger cat", "Egyptian cat")[cat_in_both])
 fig, axes = plt.subplots(1, 3, figsize=(12, 4), constrained_layout=True)
-axes[0].imshow(deprocess(both)); axes[0].set_title("glued photo"); axes[0].axis("off")
+axes[0].imshow(deprocess(both))
+axes[0].set_title("glued photo")
+axes[0].axis("off")
 left_share = {}
 for ax, c in zip(axes[1:], (cat_in_both, espresso)):
     cam = A.grad_cam(model, both, c, "bn2")[0]
@@ -196,16 +204,17 @@ assert left_share[CLASSES[cat_in_both]] > 0.7 and left_share["espresso"] < 0.3
 # backward passes (sent through the model in batches, with a progress bar).
 #
 # **What to look for:** SmoothGrad is smoother than the plain gradient and spreads over the object (some
-# grain remains with 25 samples); integrated gradients
-# highlight pixels that are both sensitive *and* far from the grey baseline; Grad-CAM is blurry but sits on
-# the object; guided Grad-CAM keeps only the edges inside the Grad-CAM blob.
+# grain remains with 25 samples); integrated gradients highlight pixels that are both sensitive *and* far
+# from the mean-colour baseline; Grad-CAM is blurry but sits on the object; guided Grad-CAM keeps only the
+# edges inside the Grad-CAM blob.
 
 # %%
 SAMPLES, STEPS = config.pick(25, 8), config.pick(32, 12)
+MEAN_IMAGE = torch.tensor(IMAGENET_MEAN, device=DEVICE).view(1, 3, 1, 1)  # the IG baseline, broadcast over the image
 methods = {
     "gradient": A.gradient,
     "SmoothGrad": lambda m, x, t: A.smoothgrad(m, x, t, samples=SAMPLES, generator=torch.Generator().manual_seed(0)),
-    "integrated gradients": lambda m, x, t: A.integrated_gradients(m, x, t, steps=STEPS),
+    "integrated gradients": lambda m, x, t: A.integrated_gradients(m, x, t, baseline=MEAN_IMAGE, steps=STEPS),
     "Grad-CAM": lambda m, x, t: A.grad_cam(m, x, t, "bn2"),
     "guided Grad-CAM": lambda m, x, t: A.guided_grad_cam(m, x, t, "bn2", interpolate="bilinear"),
 }
@@ -217,15 +226,17 @@ results = {name: f(model, batch, top1) for name, f in methods.items()}  # one ca
 # %%
 fig, axes = plt.subplots(len(photos), len(methods) + 1, figsize=(2.9 * (len(methods) + 1), 2.9 * len(photos)),
                          constrained_layout=True)
-for i, name in enumerate(photos):
-    axes[i, 0].imshow(deprocess(batch[i:i + 1])); axes[i, 0].set_title(CLASSES[top1[i]])
+for i in range(len(photos)):
+    axes[i, 0].imshow(deprocess(batch[i:i + 1]))
+    axes[i, 0].set_title(CLASSES[top1[i]])
     for ax, (method, a) in zip(axes[i, 1:], results.items()):
         if method == "Grad-CAM":
             heatmap_overlay(deprocess(batch[i:i + 1]), a[i], ax=ax, colorbar=False)
         else:
             ax.imshow(A.as_heat(a[i:i + 1]), cmap="inferno", vmin=0, vmax=1)
         ax.set_title(method)
-for ax in axes.flat: ax.axis("off")
+for ax in axes.flat:
+    ax.axis("off")
 
 # %% [markdown]
 # Completeness, in numbers: the integrated-gradients values of each photo should add up to the top-1 logit
@@ -234,7 +245,7 @@ for ax in axes.flat: ax.axis("off")
 
 # %%
 with torch.no_grad():
-    gap = (model(batch) - model(torch.zeros_like(batch))).gather(1, top1[:, None])[:, 0]
+    gap = (model(batch) - model(MEAN_IMAGE.expand_as(batch))).gather(1, top1[:, None])[:, 0]
 ig_sum = results["integrated gradients"].sum(dim=(1, 2, 3))
 for name, s, g in zip(photos, ig_sum.tolist(), gap.tolist()):
     print(f"{name:16s} sum of IG = {s:6.2f}   S(x) - S(baseline) = {g:6.2f}")
@@ -261,10 +272,13 @@ fm = {"gradient": A.gradient, "guided backprop": A.guided_backprop,
 fres = {name: f(fashionnet, xf, yf) for name, f in fm.items()}
 fig, axes = plt.subplots(len(picks), len(fm) + 1, figsize=(2.2 * (len(fm) + 1), 2.2 * len(picks)), constrained_layout=True)
 for i in range(len(picks)):
-    axes[i, 0].imshow(xf[i, 0].cpu(), cmap="gray"); axes[i, 0].set_title(FASHION_CLASSES[yf[i]])
+    axes[i, 0].imshow(xf[i, 0].cpu(), cmap="gray")
+    axes[i, 0].set_title(FASHION_CLASSES[yf[i]])
     for ax, (name, a) in zip(axes[i, 1:], fres.items()):
-        ax.imshow(A.as_heat(a[i:i + 1]), cmap="inferno", vmin=0, vmax=1); ax.set_title(name, fontsize=9)
-for ax in axes.flat: ax.axis("off")
+        ax.imshow(A.as_heat(a[i:i + 1]), cmap="inferno", vmin=0, vmax=1)
+        ax.set_title(name, fontsize=9)
+for ax in axes.flat:
+    ax.axis("off")
 
 # %% [markdown]
 # Where are each map's top 10 % pixels: on the garment or on the black background (pixel value 0)?
@@ -295,7 +309,8 @@ assert shares["integrated gradients"] > 0.95 and shares["gradient"] < shares["in
 names = ["chelsea", "coffee", "motorcycle_left", "astronaut", "rocket", "china", "flower", "grace_hopper"]
 choices = {"gradient": A.gradient, "deconvnet": A.deconvnet, "guided backprop": A.guided_backprop,
            "SmoothGrad": lambda m, x, t: A.smoothgrad(m, x, t, samples=config.pick(16, 4)),
-           "integrated gradients": lambda m, x, t: A.integrated_gradients(m, x, t, steps=config.pick(24, 8)),
+           "integrated gradients": lambda m, x, t: A.integrated_gradients(m, x, t, baseline=MEAN_IMAGE,
+                                                                          steps=config.pick(24, 8)),
            "Grad-CAM": lambda m, x, t: A.grad_cam(m, x, t, "bn2"),
            "guided Grad-CAM": lambda m, x, t: A.guided_grad_cam(m, x, t, "bn2", interpolate="bilinear")}
 
@@ -319,7 +334,8 @@ checks = {"gradient": A.gradient, "guided backprop": A.guided_backprop,
           "Grad-CAM": lambda m, x, t: A.grad_cam(m, x, t, "bn2"),
           "SmoothGrad": lambda m, x, t: A.smoothgrad(m, x, t, samples=config.pick(8, 4),
                                                      generator=torch.Generator().manual_seed(0)),
-          "integrated gradients": lambda m, x, t: A.integrated_gradients(m, x, t, steps=config.pick(12, 6))}
+          "integrated gradients": lambda m, x, t: A.integrated_gradients(m, x, t, baseline=MEAN_IMAGE,
+                                                                         steps=config.pick(12, 6))}
 if config.is_fast():  # the two averaging methods cost 10x more passes; fast mode checks the key three
     checks = {k: checks[k] for k in ("gradient", "guided backprop", "Grad-CAM")}
 sanity = S.cascading_randomization(model, cat_small, cat_class, checks)
@@ -337,8 +353,11 @@ fig, ax = plt.subplots(figsize=(11, 4.6), constrained_layout=True)
 for name, corr in sanity["correlation"].items():
     ax.plot(corr, marker="o", lw=2.5 if name in ("gradient", "guided backprop", "Grad-CAM") else 1.5, label=name)
 ax.set_xticks(range(len(sanity["layers"])), ["trained"] + [f"+ {n}" for n in sanity["layers"][1:]], rotation=45, ha="right")
-ax.set_ylabel("Spearman rank correlation\nwith the trained model's map"); ax.axhline(0, color="gray", lw=0.8)
-ax.set_xlabel("blocks re-initialized (cumulative, from the top)"); ax.set_ylim(-0.6, 1.05); ax.legend(ncol=2)
+ax.set_ylabel("Spearman rank correlation\nwith the trained model's map")
+ax.axhline(0, color="gray", lw=0.8)
+ax.set_xlabel("blocks re-initialized (cumulative, from the top)")
+ax.set_ylim(-0.6, 1.05)
+ax.legend(ncol=2)
 ax.set_title("Cascading randomization (Adebayo et al. 2018): who notices that the model is gone?")
 corr = sanity["correlation"]
 head = sanity["layers"].index("blocks.6")  # classifier, bn2, conv_head and the last stage are random
@@ -359,15 +378,16 @@ for r, name in enumerate(rows):
         heat = sanity["maps"][name][step]
         axes[r, c].imshow(A.as_heat(heat if name != "Grad-CAM" else A.upsample_map(heat, (CSIZE, CSIZE))), cmap="inferno")
         axes[r, c].set_title(f"{name}\n{'trained' if step == 0 else 'up to ' + sanity['layers'][step]}", fontsize=9)
-for ax in axes.flat: ax.axis("off")
+for ax in axes.flat:
+    ax.axis("off")
 
 # %% [markdown]
 # ## 6. Deletion and insertion: do the important pixels carry the evidence?
 #
-# Petsiuk et al. (2018) turned a map into a test. **Deletion:** set pixels to the mean colour (0 after
-# normalization), most important first, and follow the class probability — a good map makes it fall fast
-# (low area under the curve). **Insertion:** start from a blurred copy and put the original pixels back,
-# most important first — a good map makes it rise fast (high AUC). A random map is the reference. All
+# Petsiuk et al. (2018) turned a map into a test. **Deletion:** overwrite pixels with one flat colour, most
+# important first, and follow the class probability — a good map makes it fall fast (low area under the
+# curve). **Insertion:** start from a blurred copy and put the original pixels back, most important first
+# — a good map makes it rise fast (high AUC). A random map is the reference. All
 # steps of a curve go through the model in batches.
 
 # %%
@@ -399,7 +419,9 @@ for ax, kind in zip(axes, ("deletion", "insertion")):
     for name, r in auc.items():
         ax.plot(frac, r[kind][0], lw=2, ls="--" if name == "random" else "-", label=f"{name} (AUC {r[kind + '_auc'][0]:.2f})")
     ax.set_xlabel(f"fraction of pixels {'deleted' if kind == 'deletion' else 'inserted'}")
-    ax.set_ylabel(f"p('{CLASSES[dt[0]]}')"); ax.set_title(f"{kind} curves, {dphotos[0]}"); ax.legend(fontsize=8)
+    ax.set_ylabel(f"p('{CLASSES[dt[0]]}')")
+    ax.set_title(f"{kind} curves, {dphotos[0]}")
+    ax.legend(fontsize=8)
 insertion = {name: r["insertion_auc"].mean() for name, r in auc.items()}
 deletion = {name: r["deletion_auc"].mean() for name, r in auc.items()}
 assert insertion["Grad-CAM"] > insertion["random"] + 0.1 and insertion["guided backprop"] > insertion["random"] + 0.1
@@ -410,9 +432,9 @@ assert deletion["guided backprop"] < deletion["random"]
 #
 # 1. **Class sensitivity of guided Grad-CAM.** Repeat the "cat vs espresso" rank-correlation test of section 2
 #    for guided Grad-CAM (`A.guided_grad_cam(model, cat, target, "bn2")`). Is it class-sensitive? Why?
-# 2. **IG baselines.** Integrated gradients need a baseline. Compare the black image (pixels 0, which is
-#    `preprocess`-space value `-mean/std`) with the mean image (0) on the coffee photo: how do the maps and the
-#    completeness check differ?
+# 2. **IG baselines.** Integrated gradients need a baseline. Compare the black image (pixels 0, the default of
+#    `A.integrated_gradients`) with the mean image used above (`MEAN_IMAGE`) on the coffee photo: how do the maps
+#    and the completeness check differ?
 # 3. **Noise level.** Run SmoothGrad on the cat with `noise_level` 0.0, 0.05, 0.15, 0.5. What happens at the
 #    extremes?
 #
@@ -430,10 +452,9 @@ assert deletion["guided backprop"] < deletion["random"]
 # <details><summary>Solution 2</summary>
 #
 # ```python
-# from course_utils.images import normalize
-# black = normalize(torch.zeros(1, 3, 1, 1)).to(DEVICE)   # (1,3,1,1), broadcast over the image
+# black = torch.zeros(1, 3, 1, 1).to(DEVICE)   # (1,3,1,1) pixels, broadcast over the image
 # t = int(model(coffee).argmax())
-# for base in (0.0, black):
+# for base in (MEAN_IMAGE, black):
 #     ig = A.integrated_gradients(model, coffee, t, baseline=base, steps=32)
 #     with torch.no_grad():
 #         gap = model(coffee)[0, t] - model(torch.zeros_like(coffee) + base)[0, t]

@@ -30,8 +30,9 @@
 #   difference;
 # - **maximize and minimize** one channel of a middle layer.
 #
-# Everything runs through one loop, `course_utils.optim.optimize_image` (read it: objective, image
-# parameterization, transforms, optimizer, about 60 lines). Notebooks 08–11 reuse it.
+# Everything runs through one loop, `course_utils.optim.optimize_image` (read it in
+# `course_utils/optim/loop.py`: objective, image parameterization, transforms, optimizer — 72 lines with
+# its docstring, in a file of 148). Notebooks 08–11 reuse it.
 #
 # ## Background
 # Simonyan et al. (2014) asked for the image that maximizes the score $S_c$ of class $c$, minus a
@@ -61,8 +62,6 @@ if "google.colab" in sys.modules:
     sys.path.insert(0, repo)  # the editable install is only seen after a restart
 
 # %%
-import matplotlib.pyplot as plt
-import numpy as np
 import torch
 
 from course_utils import config, optim
@@ -102,7 +101,7 @@ naive = {}
 for name, softmax in [("logit", False), ("log-softmax", True)]:
     img = optim.class_visualization(model, FLAMINGO, steps=STEPS, size=SIZE, softmax=softmax, lr=0.02)
     with torch.no_grad():
-        logits = model(optim._imagenet_normalize(img))[0]
+        logits = model(img.to(config.model_device(model)))[0].cpu()
     naive[name] = img
     p = optim.class_probability(model, img, FLAMINGO)
     others = torch.cat([logits[:FLAMINGO], logits[FLAMINGO + 1:]])
@@ -292,6 +291,8 @@ class_visualization_explorer(model, CLASSES, value="flamingo", size=SIZE, steps=
 # <details><summary>Solution 2</summary>
 #
 # ```python
+# import matplotlib.pyplot as plt
+#
 # for w in (0, 1000):
 #     obj = optim.class_logit(FLAMINGO) - w * optim.l2()
 #     img, history = optim.optimize_image(model, obj, optim.PixelImage((1, 3, SIZE, SIZE)), steps=150, lr=0.02)

@@ -61,7 +61,6 @@ if "google.colab" in sys.modules:
 
 # %%
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 from PIL import ImageOps
 
@@ -123,14 +122,14 @@ for layer in LAYERS:
     pix_err[layer] = float((recons[layer] - photo).pow(2).mean().sqrt())
 flat_err = float((photo - photo.mean(dim=(2, 3), keepdim=True)).pow(2).mean().sqrt())
 with torch.no_grad():
-    guesses = {l: top_predictions(model, images.normalize(r), k=1)[0][0] for l, r in recons.items()}
+    guesses = {layer: top_predictions(model, r, k=1)[0][0] for layer, r in recons.items()}
 print(f"{'layer':10s} {'feature error':>14s} {'pixel RMSE':>11s}   model's top-1 on the reconstruction")
 for layer in LAYERS:
     print(f"{layer:10s} {feat_err[layer]:14.3f} {pix_err[layer]:11.3f}   {guesses[layer][0]} ({guesses[layer][1]:.2f})")
 print(f"{'flat mean colour':25s} {flat_err:11.3f}")
 CATS = {"tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat"}
 assert guesses["conv_head"][0] in CATS, "the deepest reconstruction should still be read as a cat"
-errs = [pix_err[l] for l in LAYERS]
+errs = [pix_err[layer] for layer in LAYERS]
 assert all(b > a + 0.005 for a, b in zip(errs, errs[1:])), "pixel error should grow with depth"
 assert errs[-1] > 2 * errs[0] and max(feat_err.values()) < 0.6
 
@@ -141,8 +140,9 @@ assert errs[-1] > 2 * errs[0] and max(feat_err.values()) < 0.6
 # nose) survives as a painterly sketch — the code keeps *what* is where roughly, not how it looked.
 
 # %%
-image_grid([photo] + [recons[l] for l in LAYERS],
-           ["original"] + [f"{l}\nfeature err {feat_err[l]:.2f}\npixel RMSE {pix_err[l]:.3f}" for l in LAYERS],
+image_grid([photo] + [recons[layer] for layer in LAYERS],
+           ["original"] + [f"{layer}\nfeature err {feat_err[layer]:.2f}\npixel RMSE {pix_err[layer]:.3f}"
+                           for layer in LAYERS],
            ncols=len(LAYERS) + 1, cell=2.7, suptitle="Reconstructions from the code of one layer (shallow → deep)");
 
 # %% [markdown]
@@ -152,12 +152,13 @@ image_grid([photo] + [recons[l] for l in LAYERS],
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 4.2), constrained_layout=True)
-ax.plot(LAYERS, [pix_err[l] for l in LAYERS], "o-", lw=2.5, label="pixel RMSE to the photo")
-ax.plot(LAYERS, [feat_err[l] for l in LAYERS], "s-", lw=2.5, label="relative feature error")
+ax.plot(LAYERS, [pix_err[layer] for layer in LAYERS], "o-", lw=2.5, label="pixel RMSE to the photo")
+ax.plot(LAYERS, [feat_err[layer] for layer in LAYERS], "s-", lw=2.5, label="relative feature error")
 ax.axhline(flat_err, ls="--", color="gray", label="pixel RMSE of a flat mean-colour image")
 ax.set(xlabel="layer the code comes from (shallow → deep)", ylabel="error", ylim=(0, None),
        title="Inversion: same fit to the code, less of the photo, with depth")
-ax.legend(fontsize=10); ax.grid(alpha=0.3);
+ax.legend(fontsize=10)
+ax.grid(alpha=0.3);
 
 # %% [markdown]
 # ## 3. The total-variation weight

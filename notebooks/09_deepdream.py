@@ -64,9 +64,6 @@ if "google.colab" in sys.modules:
     sys.path.insert(0, repo)  # the editable install is only seen after a restart
 
 # %%
-import matplotlib.pyplot as plt
-import numpy as np
-import torch
 from PIL import ImageOps
 
 from course_utils import config, images, optim
@@ -120,7 +117,8 @@ for layer in dream_layers:
     print(f"{layer}: objective ‖a‖² rose ×{gain[layer]:.2f}; pixels in [{lo:.2f}, {hi:.2f}]; "
           f"mean change {float((dreams[layer] - photo).abs().mean()):.3f}")
     assert gain[layer] >= 1.5 and 0 <= lo and hi <= 1
-image_grid([photo] + list(dreams.values()), ["original"] + [f"{l}\n‖a‖² ×{gain[l]:.1f}" for l in dream_layers],
+image_grid([photo] + list(dreams.values()),
+           ["original"] + [f"{layer}\n‖a‖² ×{gain[layer]:.1f}" for layer in dream_layers],
            ncols=4, cell=3.6, suptitle="DeepDream at three depths (early → late)");
 
 # %% [markdown]
@@ -143,7 +141,10 @@ for name, img in [("1 octave", one), ("4 octaves", four)]:
     print(f"{name:9s}: ‖a‖² ×{energy('blocks.4', img) / energy('blocks.4', photo):.2f}, "
           f"high-frequency share of the added detail {hf[name]:.3f}")
 assert hf["1 octave"] > hf["4 octaves"]
-show_detail = lambda img: (0.5 + 1.5 * (img - photo)).clamp(0, 1)  # gray = unchanged, contrast ×1.5
+
+def show_detail(img):
+    return (0.5 + 1.5 * (img - photo)).clamp(0, 1)  # gray = unchanged, contrast ×1.5
+
 image_grid([one, four, show_detail(one), show_detail(four)],
            [f"1 octave × {OCTAVES * STEPS} steps", f"{OCTAVES} octaves × {STEPS} steps",
             f"added detail, 1 octave\nHF {hf['1 octave']:.2f}", f"added detail, 4 octaves\nHF {hf['4 octaves']:.2f}"],
@@ -216,12 +217,14 @@ deepdream_explorer(model, photo, [f"blocks.{i}" for i in range(7)], value="block
 # <details><summary>Solution 2</summary>
 #
 # ```python
+# import torch
 # from course_utils.hooks import capture_activations
+#
 # for size in (128, 224):
 #     x = images.to_tensor(ImageOps.fit(images.load_image("china"), (size, size))).requires_grad_(True)
 #     for layer in ["blocks.2", "blocks.5"]:
 #         with capture_activations(model, [layer], detach=False) as acts:
-#             model(images.normalize(x))
+#             model(x)
 #         g, = torch.autograd.grad(acts[layer].pow(2).mean(), x)
 #         print(size, layer, f"mean |g| = {float(g.abs().mean()):.3f}")
 # ```

@@ -102,7 +102,7 @@ TV = 1e4                        # total-variation weight (style weight is optim'
 # %%
 def pixels(name, size, crop=None):
     # (1,3,crop,crop) pixels in [0,1]; the short side resized to `size`, then centre-cropped
-    x = images.unnormalize(images.preprocess(name, size)).clamp(0, 1)
+    x = images.preprocess(name, size)
     top = (size - (crop or size)) // 2
     return x[..., top:top + (crop or size), top:top + (crop or size)]
 
@@ -111,7 +111,7 @@ def gram_error(image, reference, layers=STYLE_LAYERS, net=model):
     grams = []
     for x in (image, reference):
         with capture_activations(net, layers) as acts:
-            net(images.normalize(x))
+            net(x)
         grams.append([optim.gram_matrix(acts[name]) for name in layers])
     return float(np.mean([((g - r).pow(2).sum() / r.pow(2).sum()).item() for g, r in zip(*grams)]))
 
@@ -140,7 +140,8 @@ print("optim.gram_matrix:\n", G.numpy(), "\nby hand:\n", by_hand.numpy())
 assert torch.allclose(G, by_hand)
 
 shuffled = fmap.flatten(2)[..., [3, 0, 2, 1]].reshape(1, 2, 2, 2)      # same new places for both channels
-moved = fmap.clone(); moved[0, 1] = fmap[0, 1].flip(0)                 # only the blob moves (its rows swap)
+moved = fmap.clone()
+moved[0, 1] = fmap[0, 1].flip(0)                                       # only the blob moves (its rows swap)
 print("positions shuffled:", optim.gram_matrix(shuffled)[0].flatten().tolist())
 print("blob moved alone:  ", optim.gram_matrix(moved)[0].flatten().tolist())
 assert torch.allclose(optim.gram_matrix(shuffled)[0], by_hand)
@@ -405,8 +406,8 @@ else:
 # def mean_match(layer, target):
 #     return optim.Objective(lambda a: -(a[layer].mean((2, 3)) - target).pow(2).mean(), f"mean({layer})", [layer])
 # with capture_activations(model, STYLE_LAYERS) as acts:
-#     model(images.normalize(gravel))
-# obj = sum(1e3 * mean_match(l, acts[l].mean((2, 3))) for l in STYLE_LAYERS) - TV * optim.total_variation()
+#     model(gravel)
+# obj = sum(1e3 * mean_match(layer, acts[layer].mean((2, 3))) for layer in STYLE_LAYERS) - TV * optim.total_variation()
 # img, _ = optim.optimize_image(model, obj, optim.PixelImage((1, 3, SMALL, SMALL)), steps=SMALL_STEPS,
 #                               optimizer="lbfgs", lr=1.0)
 # image_grid([gravel, img], ["texture", "channel means only"]);

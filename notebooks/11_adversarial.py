@@ -29,8 +29,8 @@
 # - check how often adversarial images made for one network also fool another one.
 #
 # All attacks in `course_utils.adversarial` take and return **pixels in [0,1]**, and ε is measured in
-# the same units: `eps=2/255` means "no pixel changes by more than two grey levels". ImageNet models
-# get their normalization inside a small wrapper (`adversarial.pixel_input`), so you never do ε
+# the same units: `eps=2/255` means "no pixel changes by more than two grey levels". Every model of
+# the course takes such pixels and normalizes them in its own first layer, so you never do ε
 # arithmetic in normalized space.
 
 # %% tags=["launch"]
@@ -50,14 +50,12 @@ if "google.colab" in sys.modules:
     sys.path.insert(0, repo)  # the editable install is only seen after a restart
 
 # %%
-import ipywidgets as widgets
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 
 from course_utils import adversarial, config
 from course_utils.data import FASHION_CLASSES, fashion_mnist
-from course_utils.images import load_image, preprocess, unnormalize
+from course_utils.images import load_image, preprocess
 from course_utils.models import FashionNet, imagenet_classes, load_model
 from course_utils.plotting import compact_notebook_figures, image_grid
 from course_utils.train import evaluate, fit
@@ -102,8 +100,9 @@ assert all(abs(r["adversarial"] - r["eps_l1"]) < 1e-6 for r in rows)
 fig, ax = plt.subplots(figsize=(7, 4.2))
 ax.loglog(dims, [r["adversarial"] for r in rows], "o-", label="sign perturbation  ε‖w‖₁")
 ax.loglog(dims, [r["random"] for r in rows], "s--", label="random ±ε perturbation (rms)")
-ax.set(xlabel="input dimension d", ylabel="change of the score wᵀx", title=f"Same ε = 2/255 per input, growing d")
-ax.legend(); ax.grid(alpha=0.3, which="both")
+ax.set(xlabel="input dimension d", ylabel="change of the score wᵀx", title="Same ε = 2/255 per input, growing d")
+ax.legend()
+ax.grid(alpha=0.3, which="both")
 
 # %% [markdown]
 # ## 2. FGSM and PGD on FashionNet
@@ -143,7 +142,8 @@ ax.plot(epsilons, acc_pgd, "s-", label=f"PGD ({pgd_steps} steps)")
 ax.axhline(0.1, color="gray", ls=":", label="chance (10 classes)")
 ax.set(xlabel="ε (pixel units, images in [0,1])", ylabel="test accuracy", ylim=(0, 1),
        title=f"FashionNet under attack ({n_attack} test images)")
-ax.legend(); ax.grid(alpha=0.3)
+ax.legend()
+ax.grid(alpha=0.3)
 
 # %% [markdown]
 # What do the attacked images look like? Top row: clean test images with FashionNet's prediction;
@@ -181,11 +181,11 @@ classes = imagenet_classes()
 names = config.pick(["chelsea", "coffee", "astronaut", "rocket", "motorcycle_left", "grace_hopper"],
                     ["chelsea", "coffee", "rocket"])
 size, steps = config.pick((224, 20), (128, 15))
-photos = torch.cat([unnormalize(preprocess(load_image(n), size)).clamp(0, 1) for n in names])
+photos = torch.cat([preprocess(load_image(n), size) for n in names])  # (N,3,size,size) pixels in [0,1]
 target, eps_fool = 9, 2 / 255  # 9 = ostrich
 fooled = adversarial.fooling_image(effnet, photos, target, eps=eps_fool, steps=steps)
 before, after = adversarial.predict(effnet, photos), adversarial.predict(effnet, fooled)
-p_target = torch.softmax(adversarial.pixel_input(effnet)(fooled.to(DEVICE)), 1)[:, target].cpu()
+p_target = torch.softmax(effnet(fooled.to(DEVICE)), 1)[:, target].cpu()
 linf = (fooled - photos).abs().flatten(1).amax(1)
 for n, b, a, p, d in zip(names, before, after, p_target, linf):
     print(f"{n:16s} {classes[b][:22]:22s} -> {classes[a][:12]:12s} p(ostrich)={p:.2f}  L∞ = {d * 255:.2f}/255")
@@ -208,7 +208,7 @@ titles = ([f"{n[:10]}: {classes[b][:13]}" for n, b in zip(names, before)]
           + [f"→ {classes[a][:12]} ({p:.0%})" for a, p in zip(after, p_target)]
           + [f"difference ×{0.5 / eps_fool:.0f}"] * len(names))
 image_grid(pics, titles=titles, ncols=len(names), cell=2.3,
-           suptitle=f"photos (top), fooled into 'ostrich' with ε = 2/255 (middle), change magnified (bottom)");
+           suptitle="photos (top), fooled into 'ostrich' with ε = 2/255 (middle), change magnified (bottom)");
 
 # %% [markdown]
 # ## 4. Do adversarial images transfer?

@@ -48,7 +48,8 @@ if "google.colab" in sys.modules:
     sys.path.insert(0, repo)  # the editable install is only seen after a restart
 
 # %%
-import ipywidgets as widgets
+from functools import partial
+
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
 import numpy as np
@@ -109,7 +110,7 @@ seeds = list(range(config.pick(10, 5)))
 epochs = config.pick(20, 8)
 runs, test_losses = {}, {}
 for w in tqdm(widths, desc="widths"):
-    runs[w] = landscape.train_restarts(lambda: landscape.mlp(w), seeds, x_train, y_train, epochs=epochs, progress=False)
+    runs[w] = landscape.train_restarts(partial(landscape.mlp, w), seeds, x_train, y_train, epochs=epochs, progress=False)
     test_losses[w] = landscape.stacked_losses(runs[w].model, runs[w].final, x_test, y_test)
 print(f"{'width':>6} {'params':>7} {'train loss':>10} {'test mean':>9} {'test std':>9} {'range':>7}")
 for w in widths:
@@ -179,18 +180,19 @@ for ax, curves, title in [(axes[0], {"train": mlp_train, "test": mlp_test}, "MLP
     ax.set(xlabel="α  (0 = initialization, 1 = trained)", ylabel="cross-entropy", title=title, yscale="log")
     ax.yaxis.set_major_formatter(mticker.FormatStrFormatter("%g"))
     ax.yaxis.set_minor_formatter(mticker.FormatStrFormatter("%g"))
-    ax.legend(); ax.grid(alpha=0.3)
+    ax.legend()
+    ax.grid(alpha=0.3)
 
 # %% [markdown]
 # **What to notice.** Along the line the loss falls smoothly and (almost) monotonically: no barrier
 # separates the starting point from the solution, even though the path that SGD actually took was
-# long and curved. Near $lpha = 0$ the curve is flat: at initialization all outputs are nearly equal and
-# the loss sits at $\ln 10 pprox 2.3$. FashionNet's *test* loss is lowest a little before $lpha = 1$:
+# long and curved. Near $\alpha = 0$ the curve is flat: at initialization all outputs are nearly equal and
+# the loss sits at $\ln 10 \approx 2.3$. FashionNet's *test* loss is lowest a little before $\alpha = 1$:
 # the final network is slightly over-confident, and shrinking its weights a bit towards the small
-# initial ones tempers that (its training loss keeps falling up to $lpha = 1$). This is the observation of Goodfellow et al. — the hard part of training is not
-# escaping local minima. Past $\alpha = 1$ the loss rises again: the solution is a minimum *along
-# this line*. (The line is one direction out of many; flat-looking lines do not prove the whole
-# surface is simple.)
+# initial ones tempers that (its training loss keeps falling up to $\alpha = 1$). This is the
+# observation of Goodfellow et al. — the hard part of training is not escaping local minima. Past
+# $\alpha = 1$ the loss rises again: the solution is a minimum *along this line*. (The line is one
+# direction out of many; flat-looking lines do not prove the whole surface is simple.)
 #
 # ## 4. A 2-D slice with filter-normalized directions
 #
@@ -212,7 +214,7 @@ slices = {}
 for w in (widths[0], widths[-1]):
     center = landscape.unstack(runs[w].final, 0)
     slices[w] = landscape.loss_slice(runs[w].model, center, x_test, y_test, span=1.0, n=n_grid, progress=False)
-for w, (coords, grid) in slices.items():
+for w, (_, grid) in slices.items():
     mid, edge = n_grid // 2, torch.cat([grid[0], grid[-1], grid[:, 0], grid[:, -1]])
     print(f"width {w:3d}: loss at the solution {grid[mid, mid]:.3f}, lowest in the slice {grid.min():.3f}, "
           f"mean on the border (|a| or |b| = 1) {edge.mean():.2f}")
@@ -224,6 +226,7 @@ for w, (coords, grid) in slices.items():
 
 # %%
 from matplotlib.colors import LogNorm
+
 lo = min(float(g.min()) for _, g in slices.values())
 hi = max(float(g.max()) for _, g in slices.values())
 levels = np.geomspace(lo, hi, 25)
