@@ -124,7 +124,7 @@ assert rough_stem.mean() < 0.85 * noise_roughness(3)
 # size makes the patterns much easier to see. **What to look for:** most filters show clear structure —
 # horizontal light/dark edges (4, 10), a vertical edge (6), dark bars and blobs (3, 5, 22, 23) — the kinds
 # of detectors found in the first layer of nearly every CNN. Their mean roughness is well under half the
-# white-noise value 3.43; only a few (0, 14) still look grainy. Section 2 shows how they got there.
+# white-noise value 3.43; only a few (0, 14, and less so 1 and 20) still look grainy. Section 2 shows how they got there.
 
 # %%
 fashionnet = load_model("fashionnet", device=DEVICE)
@@ -136,8 +136,8 @@ fig = image_grid(filters_as_images(conv1), titles=titles, ncols=8, cell=1.5,
 print(f"FashionNet conv1: mean roughness {rough_final.mean():.2f} (white noise: {noise_roughness(7):.2f})")
 
 # %% [markdown]
-# **AlexNet** (Krizhevsky et al., 2012) has 64 first-layer filters of 11×11 pixels with stride 4 — the
-# figure in the AlexNet paper that made "look at the first layer" a standard check. Its weights are not
+# **AlexNet** (Krizhevsky et al., 2012): torchvision's version has 64 first-layer filters of 11×11 pixels with
+# stride 4 (the paper's two-GPU network had 96) — the figure in the AlexNet paper that made "look at the first layer" a standard check. Its weights are not
 # shipped with the course; torchvision downloads them once when you are online, and this cell then
 # shows them.
 

@@ -90,7 +90,7 @@ print(config.mode_line())
 # We capture six ReLU6 outputs of EfficientNet-Lite0 in one forward pass (with `capture_activations`,
 # notebook 00): the stem `bn1` (112×112 maps) and then one layer from each of
 # several stages, down to `bn2` (7×7 maps, 1280 channels), just before the classifier. For the inverted
-# residual blocks we take `bn2`, the ReLU6 output after the block's depthwise 3×3 convolution.
+# residual blocks we take `bn2`, the ReLU6 output after the block's depthwise (3×3 or 5×5) convolution.
 #
 # **What to look for:** early maps are sharp, image-like: edges, the cat's eyes, fur and background in
 # different channels. Deeper maps are coarser and more abstract: blobs that light up on a part of the
@@ -126,7 +126,7 @@ activation_explorer(effnet, photos, EFF_LAYERS, value="chelsea", layer="blocks.2
 # FashionNet has three conv + ReLU layers, `relu1` (32 maps, 28×28), `relu2` (64, 14×14), `relu3`
 # (128, 7×7), and the 128-number code `relu4`. **What to look for:** `relu1` maps are copies of the
 # garment with some edges or regions highlighted; by `relu3` the 7×7 maps show only where a few
-# features are, and most maps are empty.
+# features are: most have a few active positions, and some are empty.
 
 # %%
 fashionnet = load_model("fashionnet", device=DEVICE)
@@ -158,8 +158,9 @@ activation_explorer(fashionnet, test.images, FASHION_LAYERS, labels=names, layer
 # `layer_sparsity` runs one batch and returns, for each layer, the share of its outputs that are exactly
 # zero. We use all 12 sample photos for EfficientNet-Lite0 and 1000 test images for FashionNet.
 #
-# **What to look for:** in FashionNet the share of zeros grows with depth — deeper units are more
-# selective, each firing for fewer images and positions. EfficientNet's intermediate layers stay around
+# **What to look for:** in FashionNet the share of zeros grows through the conv layers — deeper units are
+# more selective, each firing for fewer images and positions — and the code layer `relu4` is a little less
+# sparse than `relu3`. EfficientNet's intermediate layers stay around
 # 20–50 % zeros; its last layer `bn2` (1280 channels just before the classifier) is almost all zeros.
 
 # %%

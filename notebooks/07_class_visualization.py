@@ -93,8 +93,9 @@ def label(c, img):
 # Two runs from the same noise, same steps, no regularizer: one maximizes the flamingo **logit**, the other
 # the flamingo **log-probability**. **What to look for:** both images convince the model ($p \approx 1$), yet
 # neither looks like a flamingo to us — high-frequency coloured texture that the network reads as
-# "flamingo". The printed logits show the difference between the objectives: the softmax run reaches the same
-# certainty with a *lower* flamingo logit, because it also pushes the other 999 classes down.
+# "flamingo". The printed logits show the difference between the objectives: the softmax run stops at a much
+# *lower* flamingo logit, because once $p \approx 1$ the gradient of $\log p$, which is $1 - p$, vanishes; the
+# logit run keeps climbing. The other logits hardly move in either run (compare their means).
 
 # %%
 naive = {}
@@ -122,11 +123,11 @@ image_grid(list(naive.values()), [f"max {n}\n" + label(FLAMINGO, im) for n, im i
 # | jitter | a random shift each step: features must work anywhere | roll by up to 4 px |
 # | total variation | penalizes differences between neighbouring pixels | $-\lambda \sum (\Delta_x x)^2 + (\Delta_y x)^2$ |
 #
-# **What to look for:** every image still convinces the model; each prior makes the texture coarser in its own
-# way, and their combination shows the first recognisable parts (pink curves, legs). The number under each
-# image is the share of spectral energy above a quarter of the sampling frequency
-# (`optim.high_frequency_fraction`, 0.8 for white noise): blur and TV lower it sharply, L2 and jitter barely
-# change it — jitter acts on *where* features sit, not on how sharp they are.
+# **What to look for:** every image still convinces the model. The number in each title is the share of
+# spectral energy above a quarter of the sampling frequency (`optim.high_frequency_fraction`, 0.8 for white
+# noise): blur lowers it sharply and TV more mildly, while L2 and jitter leave the image looking like the
+# unregularized noise — jitter acts on *where* features sit, not on how sharp they are. Blur alone shows a
+# pink curve; all four together give a smooth, low-contrast wash. Hand-made priors alone do not draw a flamingo.
 
 # %%
 priors = {"none": {}, "L2": dict(l2_weight=100), "blur": dict(blur_sigma=0.7), "jitter": dict(jitter_px=JITTER),
@@ -145,9 +146,10 @@ image_grid(list(prior_images.values()), [f"{n}\nHF {hf[n]:.2f}" for n in prior_i
 # %% [markdown]
 # ### A weight sweep
 # How much regularization is right? Below, total variation grows left to right and L2 top to bottom (both
-# with jitter and blur). **What to look for:** too little leaves noise; too much leaves a flat gray image the
-# model is no longer sure about (watch $p$ fall in the bottom-right corner). The useful setting is a narrow
-# band in between — which is why the lecture calls these hand-tuned priors a weakness.
+# with jitter and blur). **What to look for:** with blur and jitter on, every setting in this range keeps the
+# model sure ($p$ in each title); raising L2 mainly lowers the contrast, raising TV smooths a little more. The
+# weights change the look far more than the model's verdict — which is why the lecture calls these hand-tuned
+# priors a weakness: nothing but taste says which one is right.
 
 # %%
 tv_weights = config.pick([0, 100, 1000], [0, 1000])
@@ -169,10 +171,10 @@ image_grid(sweep, titles, ncols=len(tv_weights), cell=2.6, suptitle="flamingo: L
 # equally easy to change, in a **decorrelated colour basis** (one parameter moves R, G and B together as natural
 # colours do), then squash into $[0,1]$ with a sigmoid. Add robustness transforms (pad, jitter, scale $\pm$5 %,
 # rotate $\pm$5°: `optim.standard_transforms`) and no penalty is needed. Same classes, same steps, pixels on the
-# top row, Fourier on the bottom. **What to look for:** the top row is smooth but shapeless (blur did that);
-# the bottom row has parts you can name — pink flamingo necks, a goldfinch's yellow and black, red ladybug
-# shells with dots — at several scales, like a photo. The printed probabilities also show that a pixel image
-# optimized under jitter may not yet convince the model at its own, unshifted position; the Fourier images do.
+# top row, Fourier on the bottom. **What to look for:** both rows convince the model. The top row is a
+# colourful smooth texture with a few parts (a red ladybug shell, yellow goldfinch patches); the Fourier row
+# has more object-like parts in muted, photo-like colours — a red, dotted ladybug shell, dark goldfinch parts
+# with yellow in the corners, a white and rust-red flamingo-like blob.
 
 # %%
 compare_classes = config.pick([FLAMINGO, GOLDFINCH, LADYBUG], [FLAMINGO, LADYBUG])
@@ -189,8 +191,8 @@ image_grid(pixel_row + fourier_row, [label(c, im) for c, im in zip(compare_class
 # %% [markdown]
 # ### A gallery
 # The Fourier recipe on six classes. **What to look for:** the model's evidence for a class is a *collage of
-# parts* — a pink flamingo body, a goldfinch's yellow-and-black wing in two corners, a seeded red strawberry
-# skin, white petals around a dark centre, black-and-orange wing veins — not one object in a photo-like scene.
+# parts* — a white and rust-red flamingo-like body, a goldfinch's yellow-and-black wing in two corners, a
+# seeded red strawberry skin, white petals, black-and-orange wing veins — not one object in a photo-like scene.
 # Nothing forces one object: the class score is computed after global average pooling, so parts can sit
 # anywhere and repeat.
 

@@ -88,7 +88,7 @@ print("photo:", tuple(photo.shape), f"pixels in [{photo.min():.2f}, {photo.max()
 # Five layers from the stem to the head. **What to look for:** the spatial grid shrinks (stride 4 → 32) while
 # the number of channels grows; `conv_head` (the 1280-channel layer just before global pooling) describes a
 # $128\times128$ photo on a $4\times4$ grid. The last column compares the code's size with the photo's (3·H·W
-# numbers): every code is smaller than the photo — half of it at `blocks.1`, a tenth or less in the middle — so
+# numbers): every code is smaller than the photo — half of it at `blocks.1`, a fifth at `blocks.2`, a tenth or less from `blocks.3` on — so
 # each layer *must* drop something. The question is what.
 
 # %%
@@ -136,8 +136,9 @@ assert errs[-1] > 2 * errs[0] and max(feat_err.values()) < 0.6
 # %% [markdown]
 # The reconstructions in a row, shallow to deep. **What to look for:** `blocks.1` and `blocks.2` give the photo
 # back — fur, whiskers, the green of the eyes. From `blocks.3` on, colour drifts and fine texture is replaced by
-# a pattern that only has to *activate the same features*; at `blocks.5` and `conv_head` the layout (two eyes, a
-# nose) survives as a painterly sketch — the code keeps *what* is where roughly, not how it looked.
+# a pattern that only has to *activate the same features*; at `blocks.5` the layout (two eyes, a nose) survives
+# as a painterly sketch, and at `conv_head` only the parts survive — eyes and noses repeated in the wrong
+# places: after global pooling is near, the code keeps *what* is there more than *where*.
 
 # %%
 image_grid([photo] + [recons[layer] for layer in LAYERS],
@@ -191,8 +192,8 @@ image_grid([photo] + tv_recons, [f"original\nHF {optim.high_frequency_fraction(p
 # - **Early codes give the photo back.** From `blocks.1`/`blocks.2` a few seconds of gradient descent — with
 #   nothing but the public model — recover an image a person would recognise. Anyone holding the code and the
 #   model holds the photo.
-# - **Deep codes keep the semantics.** The `conv_head` reconstruction has lost the exact pixels, but it keeps the
-#   layout and the *content* (eyes, nose, fur; the model itself still reads every reconstruction as a cat). Face
+# - **Deep codes keep the semantics.** The `conv_head` reconstruction has lost the exact pixels and even the
+#   layout, but it keeps the *content* (eyes, nose, fur; the model itself still reads every reconstruction as a cat). Face
 #   recognition embeddings are deep codes built to keep exactly the identity.
 # - Inversion gets better with stronger priors: a decoder network trained to invert a layer (Dosovitskiy & Brox
 #   2016) recovers far more from deep codes than this per-image optimization. Treat embeddings as personal data.
@@ -212,10 +213,10 @@ inversion_explorer(model, photo, all_layers, value="blocks.3", tv_weight=TV_WEIG
 # ## What to notice
 # - An inversion is an **optimization**, not a formula: we search for *an* image with the given code, and when
 #   many exist, the prior (here TV) picks one. The result shows what the layer is *invariant* to.
-# - Shallow layers of a trained network keep almost everything; deeper ones keep the layout and the object
-#   parts and let colour, fine texture and exact position go. The feature error was about the same everywhere,
+# - Shallow layers of a trained network keep almost everything; deeper ones keep the object parts (and, up to
+#   `blocks.5`, the layout) and let colour, fine texture and exact position go. The feature error was about the same everywhere,
 #   so the loss of detail is the layer's, not the optimizer's.
-# - The TV weight trades noise for blur; the right value depends on the layer (deeper needs more).
+# - The TV weight trades noise for blur (swept here at `blocks.3`; try other layers in the explorer).
 # - Codes and embeddings carry the image: early ones literally, late ones semantically.
 #
 # ## Exercises

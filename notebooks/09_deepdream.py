@@ -24,11 +24,11 @@
 #   chosen layer responds *more strongly to whatever it already sees*;
 # - understand its three ingredients — the **normalized gradient step**, **jitter** and **octaves** — and see
 #   what each contributes;
-# - compare **early and late layers** on the same photo (strokes and textures vs eyes and animal parts);
+# - compare **early and late layers** on the same photo (strokes and textures vs eyes, faces and architecture);
 # - dream a **single channel** instead of a whole layer;
 # - measure that the dream did what it claims: the layer's energy rises several-fold, pixels stay in $[0,1]$.
 #
-# The work is done by `course_utils.optim.deep_dream`, about 20 lines around the same loop as notebooks 07 and 08.
+# The work is done by `course_utils.optim.deep_dream`, about 25 lines of code around the same loop as notebooks 07 and 08.
 #
 # ## Background
 # Class visualization (notebook 07) starts from noise and maximizes one class. DeepDream starts from a **photo**
@@ -102,9 +102,9 @@ print("octave sizes:", [round(SIZE / SCALE ** i) for i in reversed(range(OCTAVES
 # **What to look for:**
 # - `blocks.2` (stride 8) amplifies **strokes and textures**: the sky fills with oriented, colourful brush strokes,
 #   the edges of the roof get outlined;
-# - `blocks.4` (stride 16) amplifies **parts**: eyes and dog-like snouts grow out of the roof and the trees —
-#   ImageNet has 120 dog breeds, and the network sees them everywhere;
-# - `blocks.5` (stride 32) adds smaller, denser object parts all over the image, the architecture of the palace
+# - `blocks.4` (stride 16) amplifies **parts**: one large animal face with a row of eyes grows out of the lower
+#   storeys — ImageNet has 120 dog breeds, and the network looks for them;
+# - `blocks.5` (stride 32) multiplies windows and arches and paints a ghost building into the sky, the palace
 #   still visible underneath.
 
 # %%
@@ -128,10 +128,11 @@ image_grid([photo] + list(dreams.values()),
 # spread over 4 octaves. Below each image, the share of the *added detail's* spectral energy above a quarter of the
 # sampling frequency (`optim.high_frequency_fraction` of dream − photo); the right half shows the added detail
 # itself (gray = unchanged). **What to look for:** with one octave the detail is fine-grained — tight swirls and
-# stripes at the scale of the layer's own receptive field; with four octaves it is coarser — larger round motifs in
-# the sky and eyes that follow the shapes of the roof — and its high-frequency share is clearly lower. Note that the
+# stripes, with the parts kept small (several little dog heads); with four octaves the sky becomes a regular
+# lattice of round dots and one large face with a row of eyes grows over the lower storeys — and the added
+# detail's high-frequency share is clearly lower. Note that the
 # single octave raises $J$ *more*: octaves do not optimize the objective better, they change the *scale* at which
-# the patterns grow, which is what makes a dream look like objects rather than texture.
+# the patterns grow, which is what lets the parts grow large.
 
 # %%
 one = dream("blocks.4", octaves=1, steps_per_octave=OCTAVES * STEPS)
@@ -186,8 +187,8 @@ deepdream_explorer(model, photo, [f"blocks.{i}" for i in range(7)], value="block
 # ## What to notice
 # - DeepDream is gradient ascent on the *input*, like class visualization, but it starts from a photo and
 #   maximizes a layer's overall response, so it exaggerates what the network already finds in that photo.
-# - The layer picks the vocabulary: early layers know strokes, colours and textures; middle and late layers know
-#   eyes, fur, snouts and other object parts (and, trained on ImageNet, dogs above all).
+# - The layer picks the vocabulary: early layers know strokes, colours and textures; middle layers know eyes,
+#   faces and other animal parts (trained on ImageNet, dogs above all); the last one here, windows and arches.
 # - The normalized step makes $\alpha$ a pixel-sized quantity, so one setting works at every layer and octave;
 #   jitter removes grid artefacts; octaves let patterns grow larger than the layer's receptive field at full size.
 # - The measured rise of $\lVert a_\ell \rVert^2$ shows that the picture is what the objective asked for, not an

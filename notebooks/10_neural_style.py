@@ -175,8 +175,8 @@ image_grid([brick, *others.values()], ["bricks (reference)"] + [f"{n}\nGram erro
 # the first to the middle of the network: `bn1` (after the stem, stride 2, 32 channels), then the first
 # (expanding) activation of stages 1–3 (`blocks.1.0.bn1`, `blocks.2.0.bn1`, `blocks.3.0.bn1`: 96, 144 and 240
 # channels at strides 2, 4 and 8) — the counterpart of VGG's `conv1_1 … conv4_1` in the paper.
-# The optimizer is **L-BFGS**, one iteration per step (`lr=1`). **What to look for:** the loss falls by orders of
-# magnitude; the new images look like the same material — pebbles, stalks, brick edges — with none of the
+# The optimizer is **L-BFGS**, one iteration per step (`lr=1`). **What to look for:** the loss falls 57–89×,
+# almost two orders of magnitude; the new images look like the same material — pebbles, stalks, brick edges — with none of the
 # photo's layout (bricks are the hardest: long straight lines need a global order Gram matrices do not hold).
 
 # %%
@@ -287,8 +287,8 @@ image_grid(sweep, [f"α/β = {w / 1e3:g}\nGram error {e:.3f}" for w, e in zip(co
 # Gatys et al. used L-BFGS, a quasi-Newton method that builds a curvature estimate from recent gradients.
 # Here both optimizers synthesize the gravel texture from the same noise for the same number of steps
 # (Adam with a step of 0.02 in pixel units), one forward/backward pass per step for both. **What to look for:**
-# Adam falls a little faster at first, but its fixed step size overshoots now and then (the loss
-# jumps back up before recovering); L-BFGS descends steadily, ends lower and has no step size to tune (`lr=1`
+# Adam is lower for most of the run, but its fixed step size overshoots (the loss jumps back up and has not
+# recovered by the last step); L-BFGS descends steadily, ends lower and has no step size to tune (`lr=1`
 # means "trust the curvature estimate"). That is why it is the classic choice for this smooth, deterministic
 # objective. Adam is the safer choice when the objective is noisy (random jitter, as in
 # notebooks 07 and 09), where L-BFGS's curvature estimate breaks down.
@@ -361,7 +361,7 @@ else:
 #   colour and grain, deeper ones larger structures; long-range order (straight rows of bricks) is lost.
 # - Features of a deeper layer keep the layout and drop the exact appearance — a good *content* description.
 #   Style transfer pairs the two: layout from one image, texture statistics from another, balanced by $\alpha/\beta$.
-# - It is an optimization per image (here tens of seconds). Johnson et al. (2016) trained a feed-forward network
+# - It is an optimization per image (here about 15 s at 256 px on a CPU). Johnson et al. (2016) trained a feed-forward network
 #   to do the same minimization in one pass, about a thousand times faster, for one fixed style.
 #
 # ## Exercises

@@ -217,7 +217,7 @@ image_grid(pics, titles=titles, ncols=len(names), cell=2.3,
 # trained separately. We train a second FashionNet here: same architecture, another random
 # initialization (seed 1) and data order, on the shipped 8000-image subset with Adam for one
 # epoch (half an epoch in fast mode) — a few seconds. (The shipped FashionNet was trained for longer on the
-# full training set, so the second one is a little weaker.)
+# full training set from a smaller first-layer initialization, so the second one is clearly weaker.)
 
 # %%
 train = fashion_mnist("train")
@@ -254,11 +254,10 @@ assert all(max(f, p) > n for f, p, n in transfer.values())
 # **What to notice.** Adversarial images transfer far more often than random changes of the same
 # size flip the target: the two networks, trained from different starting points, share directions
 # of sensitivity. That is why *black-box* attacks work — attack a model of your own and send the
-# result to someone else's. Transfer is not symmetric: the shipped FashionNet, trained longer, is
-# the more fragile of the two, so changes made on the second network fool it more often than the
-# other way round. And PGD fools the source far more often than one-step FGSM, but its images
-# transfer at about the same rate: much of its extra strength exploits quirks of the source network
-# that the other network does not share.
+# result to someone else's. Transfer is not symmetric: changes made on the second network fool the
+# shipped one far more often than the other way round (why is an open question here — the two differ
+# in training length and initialization). And PGD fools the source somewhat more often than one-step
+# FGSM, while its images transfer at about the same rate.
 #
 # ## 5. Try it: the ε slider
 #
