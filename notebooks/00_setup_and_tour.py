@@ -107,7 +107,7 @@ assert {"efficientnet_lite0", "fashionnet"} <= set(offline)
 # ## 3. EfficientNet-Lite0 and the sample photos
 #
 # EfficientNet-Lite0 (Tan & Le, 2019) is a small, modern ImageNet classifier: 4.7 M parameters, 3×3
-# convolutions, ReLU6 activations, 1000 output classes. It takes a batch `(N, 3, H, W)` of
+# and 5×5 depthwise convolutions (plus 1×1 ones), ReLU6 activations, 1000 output classes. It takes a batch `(N, 3, H, W)` of
 # **pixels in [0, 1]** and returns `(N, 1000)` logits (scores before the softmax). A network is trained
 # on *normalized* inputs, and every model of the course does that step itself, as its first layer:
 # EfficientNet-Lite0's `input_norm` maps [0, 1] to [−1, 1] (the TensorFlow convention its weights were
@@ -232,8 +232,8 @@ print("conv1 output:", tuple(seen["conv1"].shape), "— 32 maps of 28×28 for on
 # `model.named_modules()`; a typo gets an error that suggests the closest names.
 #
 # **What to look for** in EfficientNet-Lite0's early maps: each channel responds to a different simple
-# pattern — edges of one orientation, the eyes, the fur texture, the background — and some channels
-# stay at zero for this whole photo (their maximum is printed above each map).
+# pattern — edges of one orientation, the eyes, the fur texture, the background — and a few channels
+# stay at zero for this whole photo (their maximum is printed above each map; here one of the sixteen).
 
 # %%
 layer = "blocks.1.0.bn1"

@@ -20,7 +20,7 @@
 # # 05 · Occlusion: which part of the image does the network need?
 #
 # **In this notebook you will**
-# - slide a gray square over a photo and record the probability of the correct class at every
+# - slide a square of the average ImageNet colour (Zeiler & Fergus used gray) over a photo and record the probability of the correct class at every
 #   position — the *occlusion sensitivity* experiment of Zeiler & Fergus (2014);
 # - see why batching many occluded copies into one forward pass turns minutes into seconds;
 # - change the occluder's size, stride and fill live, and see how much the map depends on them;
@@ -145,8 +145,9 @@ explorer
 
 # %% [markdown]
 # The three fills side by side for a stride of 16. **What to look for:** the same region lights up
-# each time, but how deep the drop is depends on the fill: an occluder is itself an input the network
-# reacts to, so no fill is truly "neutral".
+# each time, but how deep the drop is depends on the fill (the printed minima: the blurred fill is the
+# gentlest) — an occluder is itself an input the network reacts to, so no fill is truly "neutral". Each
+# panel has its own colour scale: compare the numbers, not the colours.
 
 # %%
 fill_maps = {name: occlusion(model, photo, target, window, 16, baseline=fill, output="probability")[0, 0]
@@ -180,9 +181,11 @@ assert pair_maps[1].max() > 1.5 * pair_probs[espresso]   # hiding the cat raises
 assert pair_maps[0].min() < 0.8 * pair_probs[cat]      # hiding the cat lowers the cat
 
 # %% [markdown]
-# **What to look for:** in the left map the cat's probability falls where its face and body are hidden;
-# in the right map the espresso's probability *rises* over the cat — the espresso gains what the cat
-# loses. Where the cup is hidden, the cat's probability goes up a little.
+# **What to look for:** the cat's probability falls where its forehead and eye are hidden, but over much of
+# its face it even rises a little; the espresso's probability *rises* (from 0.03 to about 0.06) only where the
+# cat's eye or chin is hidden — the cat's losses go mostly to other classes. Hiding the cup changes the cat's
+# probability both ways: its inside and the spoon lower it to about 0.45, the rim and the saucer raise it to 0.70.
+# (Each map's colour scale runs from its own minimum to its maximum; the unoccluded value is in the title.)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), constrained_layout=True)
@@ -196,8 +199,9 @@ for ax, c, heat in zip(axes, (cat, espresso), pair_maps):
 # The same method on the course's own network. At 28 pixels a 7×7 window (a quarter of the image's width)
 # with stride 2 needs only 144 copies per image. The fill is 0 (black, the background colour of
 # Fashion-MNIST), so hiding the background changes nothing. **What to look for:** the probability drops
-# where the class's tell-tale part is: the sleeves and collar that separate a T-shirt, a
-# shirt, a pullover and a coat from each other, the straps of a sandal, the heel and shaft of a boot.
+# at a few places of each garment: the centre front and collar of the shirt and the coat, the hem of the
+# pullover (hiding its chest even raises its probability), the side of the top, the toe of the sandal and
+# the ankle of the boot. Sleeves and sandal straps barely matter to this network.
 
 # %%
 fashionnet = load_model("fashionnet", device=DEVICE)

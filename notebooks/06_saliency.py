@@ -203,8 +203,8 @@ assert left_share[CLASSES[cat_in_both]] > 0.7 and left_share["espresso"] < 0.3
 # photo. This takes a few seconds: SmoothGrad and integrated gradients each need dozens of forward and
 # backward passes (sent through the model in batches, with a progress bar).
 #
-# **What to look for:** SmoothGrad is smoother than the plain gradient and spreads over the object (some
-# grain remains with 25 samples); integrated gradients highlight pixels that are both sensitive *and* far
+# **What to look for:** at 25 samples SmoothGrad is only a little smoother than the plain gradient and still
+# spreads over much of the background; integrated gradients highlight pixels that are both sensitive *and* far
 # from the mean-colour baseline; Grad-CAM is blurry but sits on the object; guided Grad-CAM keeps only the
 # edges inside the Grad-CAM blob.
 
@@ -346,7 +346,7 @@ print(f"{len(sanity['layers']) - 1} blocks randomized, top first:", ", ".join(sa
 # the last stages are random — its map is mostly an edge drawing of the image. The gradient and SmoothGrad
 # drop at the very first step (randomizing only the classifier), Grad-CAM collapses too and later even turns
 # negative; integrated gradients keep some correlation because they multiply by the input $x - x'$. Guided
-# backprop changes only once the early stages (`blocks.4` and below) are random.
+# backprop changes only once the middle stages (`blocks.4` and below) are random.
 
 # %%
 fig, ax = plt.subplots(figsize=(11, 4.6), constrained_layout=True)
@@ -367,7 +367,8 @@ assert corr["guided backprop"][1:].mean() > corr["gradient"][1:].mean() + 0.2
 
 # %% [markdown]
 # The maps themselves at a few stages. **What to look for:** the guided-backprop cat survives long after
-# the network can no longer recognize anything; the gradient turns into structureless noise at once.
+# the network can no longer recognize anything; the gradient map looks just as noisy as before, but its pixel
+# ranking has changed (correlation about 0.3); Grad-CAM jumps to unrelated blobs at once.
 
 # %%
 stages = [0, 2, head, len(sanity["layers"]) // 2 + 2, len(sanity["layers"]) - 1]
@@ -408,8 +409,8 @@ for name, r in auc.items():
 # **What to look for:** on insertion, Grad-CAM and guided backprop beat the random map by far — they
 # restore the object first. On deletion only the fine-grained maps (guided backprop, and SmoothGrad in full
 # mode) beat random, and Grad-CAM *loses* to it: deleting a compact blob leaves the rest of the object intact,
-# while deleting scattered edge pixels all over the object destroys it quickly. (The plain gradient and
-# integrated gradients do no better than random here.) Note that guided backprop scores well although it
+# while deleting scattered edge pixels all over the object destroys it quickly. (On deletion the plain
+# gradient is even worse than random and integrated gradients tie it; on insertion both beat random.) Note that guided backprop scores well although it
 # failed the sanity check above: deleting a photo's edges hurts *any* classifier. A score is a measurement
 # with its own biases, not ground truth.
 
