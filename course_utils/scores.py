@@ -26,6 +26,7 @@ from .attribution import saliency_2d
 from .core import Target, frozen_eval, resolve_targets
 from .hooks import get_layer
 from .images import gaussian_blur
+from .occlusion import make_baseline
 
 Method = Callable[[nn.Module, torch.Tensor, Target], torch.Tensor]
 
@@ -174,13 +175,12 @@ def deletion_insertion(
         x = x.detach().to(dev)
         targets = resolve_targets(target, x.shape[0], model(x[:1]).shape[1])
         blurred = gaussian_blur(x, blur_sigma)
-        # the mean colour (as 0.0 was on normalized inputs): no information, for any model and channel count
-        mean = x.mean(dim=(2, 3), keepdim=True)
-        fill = mean if isinstance(deleted, str) else torch.full_like(mean, float(deleted))
+        # occlusion's fills: "mean" (as 0.0 was on normalized inputs) carries no information for any model
+        fill = make_baseline(x, deleted).expand_as(x)
         for i in range(x.shape[0]):
             order = sal[i].flatten().argsort(descending=True).cpu()
             t = int(targets[i])
-            gone = fill[i].expand_as(x[i])
+            gone = fill[i]
             result["deletion"].append(_probability_curve(model, x[i], gone, order, t, steps, batch_size, dev))
             result["insertion"].append(_probability_curve(model, blurred[i], x[i], order, t, steps, batch_size, dev))
     out = {key: np.stack(curves) for key, curves in result.items()}
