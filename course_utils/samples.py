@@ -1,0 +1,54 @@
+"""The sample photos of the course: a registry of names, the file behind each, and its credit.
+
+Two kinds: photos that ship inside pip wheels (scikit-image, scikit-learn, matplotlib), found in the
+installed package, and the course's own photo collection in ``data/photos/`` (resized copies of the
+natural photos inside Debian packages; ``tools/make_photo_collection.py`` rebuilds it, ``data/README.md``
+lists sources and licences). ``images.load_image(name)`` loads any of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class SampleImage:
+    package: str  # the installed package whose wheel ships the file
+    path: str  # the file, relative to that package's folder
+    credit: str  # author and license, as the package documents them
+
+
+SAMPLE_IMAGES = {
+    "chelsea": SampleImage("skimage", "data/chelsea.png", "Stefan van der Walt, CC0 (scikit-image)"),
+    "coffee": SampleImage("skimage", "data/coffee.png", "Rachel Michetti, CC0 (scikit-image)"),
+    "astronaut": SampleImage("skimage", "data/astronaut.png", "NASA, public domain (scikit-image)"),
+    "rocket": SampleImage("skimage", "data/rocket.jpg", "SpaceX, public domain (scikit-image)"),
+    "motorcycle_left": SampleImage(
+        "skimage", "data/motorcycle_left.png", "Middlebury stereo dataset, Scharstein et al. 2014 (scikit-image)"
+    ),
+    "brick": SampleImage("skimage", "data/brick.png", "CC0Textures, CC0 (scikit-image)"),
+    "grass": SampleImage("skimage", "data/grass.png", "CC0Textures, CC0 (scikit-image)"),
+    "gravel": SampleImage("skimage", "data/gravel.png", "CC0Textures, CC0 (scikit-image)"),
+    "hubble_deep_field": SampleImage("skimage", "data/hubble_deep_field.jpg", "NASA, public domain (scikit-image)"),
+    "china": SampleImage("sklearn", "datasets/images/china.jpg", "danielbuechele on Flickr, CC BY 2.0 (scikit-learn)"),
+    "flower": SampleImage("sklearn", "datasets/images/flower.jpg", "vultilion on Flickr, CC BY 2.0 (scikit-learn)"),
+    "grace_hopper": SampleImage(
+        "matplotlib", "mpl-data/sample_data/grace_hopper.jpg", "U.S. Navy, public domain (matplotlib)"
+    ),
+}
+
+
+def sample_image_names() -> list[str]:
+    """Return the names of the sample photos ``load_image`` accepts (all ship inside pip wheels)."""
+    return list(SAMPLE_IMAGES)
+
+
+def sample_image_path(name: str) -> Path:
+    """Return the file of sample photo ``name`` inside its installed package."""
+    sample = SAMPLE_IMAGES[name]
+    spec = find_spec(sample.package)
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError(f"sample {name!r} ships with the package {sample.package!r}, which is not installed")
+    return Path(spec.origin).parent / sample.path
