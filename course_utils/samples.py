@@ -12,12 +12,19 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
+from .data import read_manifest, verified_data_file
+
 
 @dataclass(frozen=True)
 class SampleImage:
-    package: str  # the installed package whose wheel ships the file
-    path: str  # the file, relative to that package's folder
+    package: str  # the installed package whose wheel ships the file, or COURSE for data/photos/
+    path: str  # the file, relative to that package's folder (or to data/)
     credit: str  # author and license, as the package documents them
+    shows: str = ""  # what the photo shows, in a few words
+
+
+#: The ``package`` of the photos the course ships itself, in ``data/photos/``.
+COURSE = "course"
 
 
 SAMPLE_IMAGES = {
@@ -28,6 +35,14 @@ SAMPLE_IMAGES = {
     "motorcycle_left": SampleImage(
         "skimage", "data/motorcycle_left.png", "Middlebury stereo dataset, Scharstein et al. 2014 (scikit-image)"
     ),
+    "motorcycle_right": SampleImage(
+        "skimage", "data/motorcycle_right.png", "Middlebury stereo dataset, Scharstein et al. 2014 (scikit-image)"
+    ),
+    "camera": SampleImage("skimage", "data/camera.png", "Lav Varshney, CC0 (scikit-image)"),
+    "coins": SampleImage(
+        "skimage", "data/coins.png", "Brooklyn Museum, no known copyright restrictions (scikit-image)"
+    ),
+    "retina": SampleImage("skimage", "data/retina.jpg", "Mikael Häggström, CC0 (scikit-image)"),
     "brick": SampleImage("skimage", "data/brick.png", "CC0Textures, CC0 (scikit-image)"),
     "grass": SampleImage("skimage", "data/grass.png", "CC0Textures, CC0 (scikit-image)"),
     "gravel": SampleImage("skimage", "data/gravel.png", "CC0Textures, CC0 (scikit-image)"),
@@ -40,14 +55,30 @@ SAMPLE_IMAGES = {
 }
 
 
+def _course_photos() -> dict[str, SampleImage]:
+    """The shipped collection, as ``data/MANIFEST.json`` lists it under ``"photos"``."""
+    photos = read_manifest().get("photos", {})
+    return {
+        name: SampleImage(
+            COURSE, p["file"], f"{p['author']}, {p['license']} (Debian package {p['package']})", p["shows"]
+        )
+        for name, p in photos.items()
+    }
+
+
+SAMPLE_IMAGES.update(_course_photos())
+
+
 def sample_image_names() -> list[str]:
-    """Return the names of the sample photos ``load_image`` accepts (all ship inside pip wheels)."""
+    """Return the names of the sample photos ``load_image`` accepts: pip packages' photos, then the course's own."""
     return list(SAMPLE_IMAGES)
 
 
 def sample_image_path(name: str) -> Path:
     """Return the file of sample photo ``name`` inside its installed package."""
     sample = SAMPLE_IMAGES[name]
+    if sample.package == COURSE:
+        return verified_data_file(sample.path)
     spec = find_spec(sample.package)
     if spec is None or spec.origin is None:
         raise FileNotFoundError(f"sample {name!r} ships with the package {sample.package!r}, which is not installed")
