@@ -196,7 +196,7 @@ def main() -> None:
     for stale in set(p.stem for p in out_dir.glob("*.jpg")) - set(PHOTOS):
         (out_dir / f"{stale}.jpg").unlink()
     manifest["photos"] = catalogue
-    manifest_path.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
+    manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     write_readme_table(catalogue)
     total = sum(v["bytes"] for k, v in manifest["files"].items() if k.startswith("photos/"))
     print(f"wrote {len(catalogue)} photos to {out_dir} ({total / 2**20:.1f} MB) and their manifest entries")
