@@ -71,10 +71,13 @@ import torch
 from course_utils import attribution as A
 from course_utils import config
 from course_utils import scores as S
+from course_utils.checks import check
 from course_utils.data import FASHION_CLASSES, fashion_mnist
+from course_utils.hooks import capture_activations, relu_gradient_rule
 from course_utils.images import deprocess, load_image, preprocess
 from course_utils.models import IMAGENET_MEAN, imagenet_classes, load_model, top_predictions
 from course_utils.plotting import compact_notebook_figures, heatmap_overlay
+from course_utils.receptive_field import receptive_field
 from course_utils.widgets import saliency_explorer
 
 # %matplotlib inline
@@ -110,8 +113,10 @@ ax.set_xticks(range(5), [f"unit {i}" for i in range(5)])
 ax.axhline(2.5, color="black", lw=2)
 ax.set_title("One ReLU, three backward rules (red > 0, blue < 0)")
 print({rule: passed.tolist() for rule, passed in rules.items()})
-assert rules["guided"].tolist() == [0.0, 0.0, 2.0, 0.0, 0.5] and rules["deconvnet"][0] == 1.0
-assert torch.equal(rules["guided"], rules["gradient"].clamp(min=0) * (rules["deconvnet"] > 0))
+check(rules["guided"].tolist() == [0.0, 0.0, 2.0, 0.0, 0.5], "guided backprop lets only units 2 and 4 through")
+check(rules["deconvnet"][0] == 1.0, "the deconvnet lets unit 0's gradient through although its input was negative")
+check(torch.equal(rules["guided"], rules["gradient"].clamp(min=0) * (rules["deconvnet"] > 0)),
+      "guided = the gradient's rule and the deconvnet's rule at once")
 
 # %% [markdown]
 # ## 2. The three maps on the same photo
@@ -119,10 +124,9 @@ assert torch.equal(rules["guided"], rules["gradient"].clamp(min=0) * (rules["dec
 # Now the rules act on every ReLU6 of EfficientNet-Lite0 at once. (EfficientNet uses ReLU6 = $\min(\max(0,x),6)$;
 # our guided rule also blocks where the input was above 6, where ReLU6 is flat. Captum's `GuidedBackprop`
 # only changes `nn.ReLU` modules and would silently leave ReLU6 alone.) Maps are shown as colour images,
-# grey = 0. **What to look for:** the plain gradient is noisy and spread over the whole picture. Guided
-# backprop is a crisp drawing of the eyes, the nose and the fur's edges. The deconvnet map is dominated
-# by a checkerboard from the strided convolutions and barely shows the cat: its ReLUs ignore the forward
-# input, so nothing tells the backward pass where the cat's features were active.
+# grey = 0. **What to look for:** the plain gradient is colour noise over the whole picture, with the
+# cat hard to find in it. Guided backprop shows the outlines of the eyes and the nose, faintly, on grey.
+# The deconvnet map does not show the cat at all: it is a regular grid of stripes and dots.
 
 # %%
 model = load_model("efficientnet_lite0", device=DEVICE)
@@ -143,6 +147,144 @@ for ax in axes:
     ax.axis("off")
 
 # %% [markdown]
+# ### Checkerboards
+#
+# A grid in a backward map is the signature of **strided convolutions** (Odena, Dumoulin & Olah 2016,
+# "Deconvolution and checkerboard artifacts"). The backward pass of a stride-2 convolution is a
+# *transposed* convolution: it spreads each gradient value over a 3×3 patch of the layer below, and
+# because the patches of neighbouring outputs overlap unevenly (a 3×3 kernel at stride 2 covers some
+# input positions twice and others once), every second row and column receives more. Each stride-2 layer
+# prints such a period-2 pattern at its own scale. We measure it as the share of the map's spectral
+# energy (after removing its mean) in the rows and columns of the Fourier transform at the highest
+# frequency, period 2 pixels. **What to look for:** the deconvnet map has many times more of its energy
+# there than the gradient or guided backprop.
+
+# %%
+def checkerboard_share(attribution):
+    """Share of a map's energy (mean removed) at period 2 along rows or columns."""
+    heat = A.saliency_2d(attribution)[0].double()
+    power = torch.fft.fft2(heat - heat.mean()).abs() ** 2
+    h, w = heat.shape
+    return float((power[h // 2, :].sum() + power[:, w // 2].sum()) / power.sum())
+
+
+stride2 = [name for name, m in model.named_modules() if isinstance(m, torch.nn.Conv2d) and m.stride == (2, 2)]
+print(f"{len(stride2)} stride-2 convolutions:", ", ".join(stride2))
+checker = {name: checkerboard_share(a) for name, a in maps.items()}
+for name, share in checker.items():
+    print(f"{name:16s} {share:6.1%} of the energy at period 2")
+check(checker["deconvnet"] > 5 * max(checker["gradient"], checker["guided backprop"]),
+      "the deconvnet map has over 5x the period-2 energy of the others",
+      ", ".join(f"{k} {v:.1%}" for k, v in checker.items()))
+
+# %% [markdown]
+# ### The deconvnet does not look at the photo
+#
+# The deconvnet's ReLU rule, $g \cdot [g > 0]$, never reads the forward input. Every other layer of
+# EfficientNet-Lite0 — convolutions, batch norm in eval mode (a fixed scale and shift), the average pool,
+# the classifier — passes gradients back through fixed weights. So the deconvnet backward pass from a class
+# is one fixed function of the weights, and the "map" is the same for *every* photo. In Zeiler & Fergus's
+# AlexNet it was not: their deconvnet undid each **max-pooling** with the *switches* recorded in the forward
+# pass (which input of each pooling window was the maximum), and those switches were the only way the photo
+# entered the picture. EfficientNet has no max-pooling, so nothing of the photo is left. Guided backprop
+# keeps the forward mask $[x > 0]$, which is why it shows the cat. **What to look for:** the two deconvnet
+# maps are identical; the two guided-backprop maps are not.
+
+# %%
+coffee_x = preprocess(load_image("coffee"), size=SIZE).to(DEVICE)
+other_photo = {"deconvnet": A.deconvnet(model, coffee_x, cat_class),
+               "guided backprop": A.guided_backprop(model, coffee_x, cat_class)}
+same = {name: S.rank_correlation(A.saliency_2d(maps[name]), A.saliency_2d(a)) for name, a in other_photo.items()}
+fig, axes = plt.subplots(1, 6, figsize=(17, 3.2), constrained_layout=True)
+panels = [(deprocess(cat), "cat photo"), (A.as_rgb(maps["deconvnet"]), "deconvnet, cat photo"),
+          (A.as_rgb(other_photo["deconvnet"]), "deconvnet, coffee photo"), (deprocess(coffee_x), "coffee photo"),
+          (A.as_rgb(maps["guided backprop"]), "guided, cat photo"),
+          (A.as_rgb(other_photo["guided backprop"]), "guided, coffee photo")]
+for ax, (img, title) in zip(axes, panels):
+    ax.imshow(img)
+    ax.set_title(title + f"\n(both for '{CLASSES[cat_class]}')" if "," in title else title, fontsize=9)
+    ax.axis("off")
+largest_difference = float((maps["deconvnet"] - other_photo["deconvnet"]).abs().max())
+print({name: round(c, 3) for name, c in same.items()}, "rank correlation, cat photo vs coffee photo")
+print(f"largest difference between the two deconvnet maps: {largest_difference:.2g}")
+check(same["deconvnet"] > 0.999, "the deconvnet map is the same for both photos", f"rank correlation {same['deconvnet']:.4f}")
+check(same["guided backprop"] < 0.5, "guided backprop's map depends on the photo",
+      f"rank correlation {same['guided backprop']:.2f}")
+
+# %% [markdown]
+# ### Why the raw gradient is noisy
+#
+# A network of ReLU6s is *piecewise linear*: inside each tiny region of input space the same units are
+# active and the score is a linear function, whose slope is the gradient. Those regions are minute, so a
+# change of the input far too small to see flips many units and lands in a region with a different slope.
+# The score itself hardly moves; the gradient jumps. Smilkov et al. (2017) show this as a sharply
+# fluctuating partial derivative along a line through the image. Here: add noise of 1 % of the pixel range
+# and compare. **What to look for:** the logit changes by a fraction of a percent, but the gradient map
+# keeps only a weak rank correlation with the first one. This is what SmoothGrad (section 3) averages away.
+
+# %%
+nudged = (cat + 0.01 * torch.randn(cat.shape, generator=torch.Generator().manual_seed(1)).to(DEVICE)).clamp(0, 1)
+with torch.no_grad():
+    logit, logit_nudged = float(model(cat)[0, cat_class]), float(model(nudged)[0, cat_class])
+grad_nudged = A.gradient(model, nudged, cat_class)
+jump = S.rank_correlation(A.saliency_2d(maps["gradient"]), A.saliency_2d(grad_nudged))
+print(f"logit '{CLASSES[cat_class]}': {logit:.2f} -> {logit_nudged:.2f}; rank correlation of the two gradient maps: {jump:.2f}")
+check(abs(logit - logit_nudged) < 0.05 * abs(logit), "1 % noise barely changes the score",
+      f"{logit:.2f} -> {logit_nudged:.2f}")
+check(jump < 0.6, "but the gradient map changes a lot", f"rank correlation {jump:.2f}")
+
+# %% [markdown]
+# ### The gradient of one unit
+#
+# Nothing restricts a gradient to class scores: any number the network computes can be differentiated with
+# respect to the input. Zeiler & Fergus projected *one* feature-map activation back to pixels; so do we.
+# Take `blocks.2` (28×28 maps at 224 px, stride 8), the channel that fires most at the centre of the cat
+# photo, and the gradient and guided backprop of that single activation. **What to look for:** both maps
+# are confined to the unit's receptive field (the box; outside it the derivative is exactly zero). Inside,
+# they fill a round patch much smaller than the box: pixels near the edge of a receptive field reach the
+# unit through few paths, so most of the gradient sits in the middle — the *effective* receptive field of
+# Luo et al. (2016). At this depth neither map draws a recognisable part of the cat; both are fine
+# colour noise.
+
+# %%
+UNIT_LAYER = "blocks.2"
+x_unit = cat.clone().requires_grad_(True)
+with capture_activations(model, UNIT_LAYER, detach=False) as acts:
+    model(x_unit)
+act = acts[UNIT_LAYER][0]
+i, j = act.shape[1] // 2, act.shape[2] // 2
+channel = int(act[:, i, j].argmax())
+unit_grad = torch.autograd.grad(act[channel, i, j], x_unit)[0]
+with relu_gradient_rule(model, "guided"):
+    x_guided = cat.clone().requires_grad_(True)
+    with capture_activations(model, UNIT_LAYER, detach=False) as acts:
+        model(x_guided)
+    unit_guided = torch.autograd.grad(acts[UNIT_LAYER][0, channel, i, j], x_guided)[0]
+rf = receptive_field(model, UNIT_LAYER, input_size=(SIZE, SIZE))
+top, left = i * rf.stride - rf.padding, j * rf.stride - rf.padding
+box = (max(top, 0), max(left, 0), min(top + rf.size, SIZE), min(left + rf.size, SIZE))
+inside = torch.zeros(SIZE, SIZE, dtype=torch.bool)
+inside[box[0]:box[2], box[1]:box[3]] = True
+mass_inside = float(A.saliency_2d(unit_grad)[0].cpu()[inside].sum() / A.saliency_2d(unit_grad).sum())
+fig, axes = plt.subplots(1, 3, figsize=(11, 3.8), constrained_layout=True)
+for ax, (img, title) in zip(axes, [(deprocess(cat), "photo"), (A.as_rgb(unit_grad), "gradient of the unit"),
+                                   (A.as_rgb(unit_guided), "guided backprop of the unit")]):
+    ax.imshow(img)
+    ax.add_patch(plt.Rectangle((box[1] - 0.5, box[0] - 0.5), box[3] - box[1], box[2] - box[0],
+                               fill=False, color="yellow", lw=2))
+    ax.set_title(title)
+    ax.axis("off")
+fig.suptitle(f"{UNIT_LAYER}, channel {channel}, position ({i}, {j}); receptive field {rf.size} px (box)")
+q = rf.size // 4  # the central half of the box, a quarter of its area
+centre = torch.zeros(SIZE, SIZE, dtype=torch.bool)
+centre[max(top + q, 0):top + rf.size - q, max(left + q, 0):left + rf.size - q] = True
+mass_centre = float(A.saliency_2d(unit_grad)[0].cpu()[centre].sum() / A.saliency_2d(unit_grad).sum())
+print(f"{mass_inside:.1%} of the unit's gradient lies inside its {rf.size}-pixel receptive field, "
+      f"{mass_centre:.0%} in the central quarter of it")
+check(mass_centre > 0.5, "most of it lies in the middle of the receptive field", f"{mass_centre:.0%}")
+check(mass_inside > 0.999, "the unit's gradient is confined to its receptive field", f"{mass_inside:.2%} inside")
+
+# %% [markdown]
 # Are these maps about *the cat class* at all? Compute each map for a second class, "espresso", which has
 # nothing to do with the photo, and compare the two maps with the Spearman rank correlation
 # (1 = same ranking of pixels). **What to look for:** the gradient changes with the class; the deconvnet
@@ -156,8 +298,11 @@ for name, f in three.items():
     other = f(model, cat, espresso)
     sensitivity[name] = S.rank_correlation(A.saliency_2d(maps[name]), A.saliency_2d(other))
     print(f"{name:16s} rank correlation of the '{CLASSES[cat_class]}' and 'espresso' maps: {sensitivity[name]:.2f}")
-assert sensitivity["guided backprop"] > 0.9 and sensitivity["deconvnet"] > 0.9
-assert sensitivity["gradient"] < sensitivity["guided backprop"] - 0.2
+check(sensitivity["guided backprop"] > 0.9 and sensitivity["deconvnet"] > 0.9,
+      "guided backprop and the deconvnet barely change with the class",
+      f"{sensitivity['guided backprop']:.2f}, {sensitivity['deconvnet']:.2f}")
+check(sensitivity["gradient"] < sensitivity["guided backprop"] - 0.2, "the gradient changes with the class",
+      f"{sensitivity['gradient']:.2f}")
 
 # %% [markdown]
 # ## 3. Beyond single gradients: SmoothGrad, integrated gradients, Grad-CAM
@@ -195,7 +340,8 @@ for ax, c in zip(axes[1:], (cat_in_both, espresso)):
     left_share[CLASSES[c]] = float(cam[:, : cam.shape[1] // 2].sum() / cam.sum())
     heatmap_overlay(deprocess(both), cam, ax=ax, title=f"Grad-CAM for '{CLASSES[c]}'", label="Grad-CAM")
 print({k: f"{v:.0%} of the map in the left (cat) half" for k, v in left_share.items()})
-assert left_share[CLASSES[cat_in_both]] > 0.7 and left_share["espresso"] < 0.3
+check(left_share[CLASSES[cat_in_both]] > 0.7 and left_share["espresso"] < 0.3,
+      "Grad-CAM puts each class on its own half", str({k: f"{v:.0%}" for k, v in left_share.items()}))
 
 # %% [markdown]
 # Now all the methods on a few sample photos, each for the model's top-1 class. Maps are shown as the
@@ -203,17 +349,37 @@ assert left_share[CLASSES[cat_in_both]] > 0.7 and left_share["espresso"] < 0.3
 # photo. This takes a few seconds: SmoothGrad and integrated gradients each need dozens of forward and
 # backward passes (sent through the model in batches, with a progress bar).
 #
-# **What to look for:** at 25 samples SmoothGrad is only a little smoother than the plain gradient and still
-# spreads over much of the background; integrated gradients highlight pixels that are both sensitive *and* far
-# from the mean-colour baseline; Grad-CAM is blurry but sits on the object; guided Grad-CAM keeps only the
-# edges inside the Grad-CAM blob.
+# SmoothGrad² (Hooker et al. 2019) is a variant: it averages the *square* of each noisy gradient, so the
+# noise does not cancel but adds up where the gradient fluctuates most.
+#
+# **What to look for:** at 50 samples, plain SmoothGrad is still grainy — no smoother than the gradient, and
+# still spread over the background; SmoothGrad² is a smooth glow over the object (the cat's eyes and nose,
+# the cup's rim, the motorcycle's engine and tank). Integrated gradients highlight pixels that are both
+# sensitive *and* far from the mean-colour baseline; Grad-CAM is blurry but sits on the object; guided
+# Grad-CAM keeps only the fine detail inside the Grad-CAM blob.
 
 # %%
-SAMPLES, STEPS = config.pick(25, 8), config.pick(32, 12)
+SAMPLES, STEPS = config.pick(50, 8), config.pick(32, 12)
+
+
+def smoothgrad_squared(model, x, target, samples=SAMPLES, noise_level=0.15, seed=0):
+    """SmoothGrad² (Hooker et al. 2019): the mean of the *squared* gradient over noisy copies of each image."""
+    generator = torch.Generator().manual_seed(seed)
+    total = torch.zeros_like(x)
+    for i in range(x.shape[0]):
+        sigma = noise_level * float(x[i].max() - x[i].min())
+        for start in range(0, samples, 16):
+            k = min(16, samples - start)
+            noisy = x[i:i + 1] + sigma * torch.randn((k, *x.shape[1:]), generator=generator).to(x.device)
+            total[i] += (A.gradient(model, noisy, torch.as_tensor(target).reshape(-1)[i].repeat(k)) ** 2).sum(0)
+    return total / samples
+
+
 MEAN_IMAGE = torch.tensor(IMAGENET_MEAN, device=DEVICE).view(1, 3, 1, 1)  # the IG baseline, broadcast over the image
 methods = {
     "gradient": A.gradient,
     "SmoothGrad": lambda m, x, t: A.smoothgrad(m, x, t, samples=SAMPLES, generator=torch.Generator().manual_seed(0)),
+    "SmoothGrad²": smoothgrad_squared,
     "integrated gradients": lambda m, x, t: A.integrated_gradients(m, x, t, baseline=MEAN_IMAGE, steps=STEPS),
     "Grad-CAM": lambda m, x, t: A.grad_cam(m, x, t, "bn2"),
     "guided Grad-CAM": lambda m, x, t: A.guided_grad_cam(m, x, t, "bn2", interpolate="bilinear"),
@@ -239,6 +405,42 @@ for ax in axes.flat:
     ax.axis("off")
 
 # %% [markdown]
+# How much noise does SmoothGrad remove? Run it a second time with other noise draws, and compare the two
+# runs by rank correlation, beside two plain gradients 1 % of noise apart (section 2). We also measure each
+# map's **high-frequency share**: the part of its spectral energy (mean removed) above a quarter cycle per
+# pixel, i.e. in patterns finer than 4 pixels. **What to look for:** two plain SmoothGrad runs agree no better than two gradients
+# 1 % apart, and its high-frequency share is as high as the gradient's: 50 samples are far too few for the
+# average of signed gradients to settle. SmoothGrad² settles: its two runs agree closely and its
+# high-frequency share is about half the gradient's.
+
+# %%
+def high_frequency_share(attribution, cutoff=0.25):
+    """Share of a map's energy (mean removed) at spatial frequencies above ``cutoff`` cycles per pixel."""
+    heat = A.saliency_2d(attribution)[0].double()
+    power = torch.fft.fft2(heat - heat.mean()).abs() ** 2
+    fy, fx = torch.fft.fftfreq(heat.shape[0])[:, None], torch.fft.fftfreq(heat.shape[1])[None, :]
+    return float(power[(fx**2 + fy**2).sqrt() > cutoff].sum() / power.sum())
+
+
+reruns = {"SmoothGrad": A.smoothgrad(model, batch[:1], top1[:1], samples=SAMPLES,
+                                     generator=torch.Generator().manual_seed(1)),
+          "SmoothGrad²": smoothgrad_squared(model, batch[:1], top1[:1], seed=1)}
+stability = {name: S.rank_correlation(A.saliency_2d(results[name][:1]), A.saliency_2d(again))
+             for name, again in reruns.items()}
+hf = {name: high_frequency_share(results[name][:1]) for name in ("gradient", "SmoothGrad", "SmoothGrad²")}
+print(f"rank correlation of two runs ({SAMPLES} samples each):", {k: round(v, 2) for k, v in stability.items()},
+      f"| two gradients 1 % apart: {jump:.2f}")
+print("high-frequency share:", {k: f"{v:.0%}" for k, v in hf.items()})
+if not config.is_fast():  # fast mode's 8 samples cannot show either effect
+    check(stability["SmoothGrad"] < jump + 0.15, "plain SmoothGrad's runs agree no better than two gradients",
+          f"{stability['SmoothGrad']:.2f} vs {jump:.2f}")
+    check(stability["SmoothGrad²"] > stability["SmoothGrad"] + 0.2, "SmoothGrad²'s runs agree closely",
+          f"{stability['SmoothGrad²']:.2f}")
+    check(hf["SmoothGrad²"] < 0.7 * hf["gradient"] and hf["SmoothGrad"] > 0.9 * hf["gradient"],
+          "SmoothGrad² has far less fine detail than the gradient; SmoothGrad does not",
+          ", ".join(f"{k} {v:.0%}" for k, v in hf.items()))
+
+# %% [markdown]
 # Completeness, in numbers: the integrated-gradients values of each photo should add up to the top-1 logit
 # minus the logit of the baseline (the mean image). With a finite number of steps it is not exact: the
 # ReLU6 kinks make the integrand jagged. (For the motorcycle, 32 steps are 17 % off, 128 steps 3 %.)
@@ -249,7 +451,7 @@ with torch.no_grad():
 ig_sum = results["integrated gradients"].sum(dim=(1, 2, 3))
 for name, s, g in zip(photos, ig_sum.tolist(), gap.tolist()):
     print(f"{name:16s} sum of IG = {s:6.2f}   S(x) - S(baseline) = {g:6.2f}")
-assert torch.allclose(ig_sum, gap, rtol=0.25, atol=0.5)
+check(torch.allclose(ig_sum, gap, rtol=0.25, atol=0.5), "the IG values add up to the logit gap, within 25 %")
 
 # %% [markdown]
 # ### The same methods on FashionNet
@@ -297,7 +499,10 @@ for name, a in fres.items():
     shares[name] = float(share)
     print(f"{name:22s} {share:4.0%} of the top-10% pixels lie on the garment")
 print(f"(the garments cover {on_garment.float().mean():.0%} of the pixels)")
-assert shares["integrated gradients"] > 0.95 and shares["gradient"] < shares["integrated gradients"] - 0.3
+check(shares["integrated gradients"] > 0.95, "all of integrated gradients' top pixels are on the garment",
+      f"{shares['integrated gradients']:.0%}")
+check(shares["gradient"] < shares["integrated gradients"] - 0.3, "most of the gradient's top pixels are off it",
+      f"{shares['gradient']:.0%} on the garment")
 
 # %% [markdown]
 # ## 4. Try it: photo × method × class
@@ -328,47 +533,57 @@ saliency_explorer(model, inputs, choices, classes=CLASSES, value="chelsea", meth
 # (each re-drawn tensor keeps its original mean and standard deviation, so activations stay in range).
 
 # %%
-CSIZE = config.pick(160, 96)
-cat_small = preprocess(load_image("chelsea"), size=CSIZE).to(DEVICE)
-checks = {"gradient": A.gradient, "guided backprop": A.guided_backprop,
-          "Grad-CAM": lambda m, x, t: A.grad_cam(m, x, t, "bn2"),
-          "SmoothGrad": lambda m, x, t: A.smoothgrad(m, x, t, samples=config.pick(8, 4),
-                                                     generator=torch.Generator().manual_seed(0)),
-          "integrated gradients": lambda m, x, t: A.integrated_gradients(m, x, t, baseline=MEAN_IMAGE,
-                                                                         steps=config.pick(12, 6))}
-if config.is_fast():  # the two averaging methods cost 10x more passes; fast mode checks the key three
-    checks = {k: checks[k] for k in ("gradient", "guided backprop", "Grad-CAM")}
-sanity = S.cascading_randomization(model, cat_small, cat_class, checks)
+CSIZE = config.pick(224, 96)  # at 224 px Grad-CAM's bn2 map is 7x7; at 160 px it would be 5x5 = 25 numbers
+sanity_photos = config.pick(["chelsea", "coffee", "squirrel", "dog", "butterfly", "fruits"], ["chelsea", "coffee"])
+sx = torch.cat([preprocess(load_image(n), size=CSIZE) for n in sanity_photos]).to(DEVICE)
+st = model(sx).argmax(1)
+sanity_methods = {"gradient": A.gradient, "guided backprop": A.guided_backprop,
+                  "Grad-CAM": lambda m, x, t: A.grad_cam(m, x, t, "bn2")}
+if not config.is_fast():  # ten times the passes each; fast mode checks the key three
+    sanity_methods["integrated gradients"] = lambda m, x, t: A.integrated_gradients(
+        m, x, t, baseline=MEAN_IMAGE, steps=8, progress=False)
+sanity = S.cascading_randomization(model, sx, st, sanity_methods)
+print(f"{len(sanity_photos)} photos at {CSIZE} px:", ", ".join(f"{n} ({CLASSES[t]})" for n, t in zip(sanity_photos, st)))
 print(f"{len(sanity['layers']) - 1} blocks randomized, top first:", ", ".join(sanity["layers"][1:]))
+# one correlation per photo and step, for the error bars
+per_photo = {name: np.array([[S.rank_correlation(steps[0][i], m[i]) for i in range(len(sanity_photos))]
+                             for m in steps]) for name, steps in sanity["maps"].items()}
 
 # %% [markdown]
-# **What to look for:** guided backprop stays at a correlation near 1 while the whole classifier head and
-# the last stages are random — its map is mostly an edge drawing of the image. The gradient and SmoothGrad
-# drop at the very first step (randomizing only the classifier), Grad-CAM collapses too and later even turns
-# negative; integrated gradients keep some correlation because they multiply by the input $x - x'$. Guided
-# backprop changes only once the middle stages (`blocks.4` and below) are random.
+# **What to look for:** guided backprop keeps a correlation near 1 (with tiny error bars) while the whole
+# classifier head and the last stage are random — its map is mostly an edge drawing of the image — and only
+# changes once `blocks.5` and below are random. The gradient drops to about 0.5 at the very first step
+# (randomizing only the classifier). Grad-CAM falls to about 0 on average at once, with a large spread: on
+# a 7×7 map, one photo can keep part of its ranking while another reverses it. Integrated gradients keep
+# some correlation (about 0.3–0.6) all the way down, because they multiply by the input $x - x'$.
 
 # %%
 fig, ax = plt.subplots(figsize=(11, 4.6), constrained_layout=True)
-for name, corr in sanity["correlation"].items():
-    ax.plot(corr, marker="o", lw=2.5 if name in ("gradient", "guided backprop", "Grad-CAM") else 1.5, label=name)
+for name, r in per_photo.items():
+    mean, spread = r.mean(1), r.std(1)
+    ax.errorbar(range(len(mean)), mean, yerr=spread, marker="o", capsize=3, lw=2, label=name)
 ax.set_xticks(range(len(sanity["layers"])), ["trained"] + [f"+ {n}" for n in sanity["layers"][1:]], rotation=45, ha="right")
 ax.set_ylabel("Spearman rank correlation\nwith the trained model's map")
 ax.axhline(0, color="gray", lw=0.8)
 ax.set_xlabel("blocks re-initialized (cumulative, from the top)")
 ax.set_ylim(-0.6, 1.05)
 ax.legend(ncol=2)
-ax.set_title("Cascading randomization (Adebayo et al. 2018): who notices that the model is gone?")
-corr = sanity["correlation"]
+ax.set_title(f"Cascading randomization (Adebayo et al. 2018), mean ± std over {len(sanity_photos)} photos")
 head = sanity["layers"].index("blocks.6")  # classifier, bn2, conv_head and the last stage are random
-print({name: round(float(c[head]), 2) for name, c in corr.items()}, "after randomizing up to blocks.6")
-assert corr["guided backprop"][head] > 0.9 and corr["gradient"][head] < 0.6 and corr["Grad-CAM"][head] < 0.5
-assert corr["guided backprop"][1:].mean() > corr["gradient"][1:].mean() + 0.2
+at_head = {name: r[head] for name, r in per_photo.items()}
+print({name: f"{v.mean():.2f} ± {v.std():.2f}" for name, v in at_head.items()}, "after randomizing up to blocks.6")
+check(at_head["guided backprop"].mean() > 0.9, "guided backprop's map survives a random head",
+      f"{at_head['guided backprop'].mean():.2f}")
+check(at_head["gradient"].mean() < 0.6 and at_head["Grad-CAM"].mean() < 0.5,
+      "the gradient's and Grad-CAM's maps do not",
+      f"{at_head['gradient'].mean():.2f}, {at_head['Grad-CAM'].mean():.2f}")
+check(per_photo["guided backprop"][1:].mean() > per_photo["gradient"][1:].mean() + 0.2,
+      "over all steps, guided backprop stays closer to the trained map than the gradient")
 
 # %% [markdown]
-# The maps themselves at a few stages. **What to look for:** the guided-backprop cat survives long after
-# the network can no longer recognize anything; the gradient map looks just as noisy as before, but its pixel
-# ranking has changed (correlation about 0.3); Grad-CAM jumps to unrelated blobs at once.
+# The maps themselves at a few stages, for the first photo. **What to look for:** the guided-backprop cat
+# (eyes, nose) is still there after `blocks.6`, long after the network can no longer recognize anything; the
+# gradient map has lost the cat by then; Grad-CAM jumps to unrelated blobs at the first step.
 
 # %%
 stages = [0, 2, head, len(sanity["layers"]) // 2 + 2, len(sanity["layers"]) - 1]
@@ -376,7 +591,7 @@ rows = ["gradient", "guided backprop", "Grad-CAM"]
 fig, axes = plt.subplots(len(rows), len(stages), figsize=(2.6 * len(stages), 2.7 * len(rows)), constrained_layout=True)
 for r, name in enumerate(rows):
     for c, step in enumerate(stages):
-        heat = sanity["maps"][name][step]
+        heat = sanity["maps"][name][step][:1]
         axes[r, c].imshow(A.as_heat(heat if name != "Grad-CAM" else A.upsample_map(heat, (CSIZE, CSIZE))), cmap="inferno")
         axes[r, c].set_title(f"{name}\n{'trained' if step == 0 else 'up to ' + sanity['layers'][step]}", fontsize=9)
 for ax in axes.flat:
@@ -396,8 +611,12 @@ DSIZE, DSTEPS = 128, config.pick(24, 12)
 dphotos = config.pick(["chelsea", "coffee", "motorcycle_left"], ["chelsea", "coffee"])
 dx = torch.cat([preprocess(load_image(n), size=DSIZE) for n in dphotos]).to(DEVICE)
 dt = model(dx).argmax(1)
-scored = {**{k: checks[k] for k in checks},  # fast mode: gradient, guided backprop, Grad-CAM only
-          "random": lambda m, x, t: torch.rand(x.shape[0], *x.shape[2:], generator=torch.Generator().manual_seed(0))}
+scored = {"gradient": A.gradient, "guided backprop": A.guided_backprop,
+          "Grad-CAM": lambda m, x, t: A.grad_cam(m, x, t, "bn2")}
+if not config.is_fast():  # the averaging methods cost dozens of passes each
+    scored["SmoothGrad"] = lambda m, x, t: A.smoothgrad(m, x, t, samples=8, generator=torch.Generator().manual_seed(0))
+    scored["integrated gradients"] = lambda m, x, t: A.integrated_gradients(m, x, t, baseline=MEAN_IMAGE, steps=12)
+scored |= {"random": lambda m, x, t: torch.rand(x.shape[0], *x.shape[2:], generator=torch.Generator().manual_seed(0))}
 auc = {}
 for name, f in scored.items():
     auc[name] = S.deletion_insertion(model, dx, f(model, dx, dt), dt, steps=DSTEPS)
@@ -426,8 +645,54 @@ for ax, kind in zip(axes, ("deletion", "insertion")):
     ax.legend(fontsize=8)
 insertion = {name: r["insertion_auc"].mean() for name, r in auc.items()}
 deletion = {name: r["deletion_auc"].mean() for name, r in auc.items()}
-assert insertion["Grad-CAM"] > insertion["random"] + 0.1 and insertion["guided backprop"] > insertion["random"] + 0.1
-assert deletion["guided backprop"] < deletion["random"] < deletion["Grad-CAM"]
+check(insertion["Grad-CAM"] > insertion["random"] + 0.1 and insertion["guided backprop"] > insertion["random"] + 0.1,
+      "on insertion, Grad-CAM and guided backprop beat the random map",
+      f"{insertion['Grad-CAM']:.2f}, {insertion['guided backprop']:.2f} vs {insertion['random']:.2f}")
+check(deletion["guided backprop"] < deletion["random"] < deletion["Grad-CAM"],
+      "on deletion, guided backprop beats random and Grad-CAM loses to it",
+      f"{deletion['guided backprop']:.3f} < {deletion['random']:.3f} < {deletion['Grad-CAM']:.3f}")
+
+# %% [markdown]
+# Why does the Grad-CAM deletion curve of the cat *rise* at first? ImageNet has five domestic-cat classes,
+# and the model splits the cat's probability among them. Deleting the centre of the face changes which
+# cat it prefers, not whether it sees a cat. A wrapper that turns the model into a two-way classifier,
+# "any domestic cat" vs the rest (the log of the summed probabilities), lets the same deletion code score
+# the question we mean. **What to look for:** p(Egyptian cat) swings from 0.3 to 0.9 while the face is
+# deleted, but p(any domestic cat) stays near 1 until about half of the pixels are gone, then collapses:
+# Grad-CAM's blob holds the cat's evidence, but the model needs only part of it to still see a cat.
+
+# %%
+class AnyOf(torch.nn.Module):
+    """Two logits, log p(any class in ``group``) and log p(any other class): softmax gives p(group)."""
+
+    def __init__(self, model, group):
+        super().__init__()
+        self.model, self.group = model, list(group)
+
+    def forward(self, x):
+        logp = self.model(x).log_softmax(1)
+        inside = torch.zeros(logp.shape[1], dtype=torch.bool, device=logp.device)
+        inside[self.group] = True
+        return torch.stack([logp[:, inside].logsumexp(1), logp[:, ~inside].logsumexp(1)], dim=1)
+
+
+DOMESTIC_CATS = [CLASSES.index(c) for c in ("tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat")]
+cam_cat = scored["Grad-CAM"](model, dx[:1], dt[:1])
+grouped = S.deletion_insertion(AnyOf(model, DOMESTIC_CATS), dx[:1], cam_cat, 0, steps=DSTEPS)
+one_class = auc["Grad-CAM"]["deletion"][0]
+any_cat = grouped["deletion"][0]
+fig, ax = plt.subplots(figsize=(6.5, 3.8), constrained_layout=True)
+ax.plot(frac, one_class, lw=2, label=f"p('{CLASSES[dt[0]]}')")
+ax.plot(frac, any_cat, lw=2, label="p(any domestic cat)")
+ax.set_xlabel("fraction of pixels deleted (Grad-CAM order)")
+ax.set_ylabel("probability")
+ax.legend()
+ax.set_title(f"Grad-CAM deletion, {dphotos[0]}: one class vs the cat classes together")
+print(f"p('{CLASSES[dt[0]]}') peaks at {one_class.max():.2f} (start {one_class[0]:.2f}); "
+      f"p(any cat) peaks at {any_cat.max():.2f} (start {any_cat[0]:.2f}); deletion AUC {grouped['deletion_auc'][0]:.2f}")
+half = int(0.4 * DSTEPS)  # the curve's point at 40 % deleted
+check(any_cat[: half + 1].min() > 0.9, "p(any domestic cat) stays above 0.9 while 40 % of the pixels are deleted",
+      f"lowest {any_cat[: half + 1].min():.2f}")
 
 # %% [markdown]
 # ## Exercises
