@@ -10,15 +10,23 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
 help:
 	@echo "make lab     set up .venv (once) and open JupyterLab on the first notebook"
+	@echo "             (no NVIDIA GPU? make lab TORCH_INDEX=https://download.pytorch.org/whl/cpu)"
 	@echo "make test    set up .venv (once), run the unit tests and every notebook in fast mode"
 	@echo "make render  build every notebook from its .py source, run it in full mode, save and stamp it"
 	@echo "             (make render NB=07: one notebook; NB=\"05 07\": several)"
 	@echo "make sync    copy the .py sources' cells into the .ipynb files without running them (NB= too)"
 	@echo "make lint    ruff check, ruff format --check and mypy"
 
+# TORCH_INDEX=https://download.pytorch.org/whl/cpu installs torch and torchvision (at the pinned versions)
+# from that index first, e.g. the CPU-only wheels on a laptop without an NVIDIA GPU; everything else,
+# and torch itself when the variable is empty, comes from the default index.
+TORCH_INDEX ?=
+TORCH_PINS = $(shell grep -E '^(torch|torchvision)==' requirements.txt)
+
 # Re-install when the pins or the package metadata change.
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(if $(TORCH_INDEX),$(BIN)/python -m pip install --index-url $(TORCH_INDEX) $(TORCH_PINS))
 	$(BIN)/python -m pip install -r requirements.txt
 	$(BIN)/python -m pip install --no-deps -e .
 	touch $(STAMP)

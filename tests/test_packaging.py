@@ -8,6 +8,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
@@ -115,3 +116,34 @@ def test_every_imported_package_is_declared():
         if not names & declared:
             missing.append(f"{module} (imported in {where}; package {' or '.join(sorted(names))})")
     assert not missing, "imported but not declared in pyproject.toml and requirements.txt: " + ", ".join(missing)
+
+
+def _make_dry_run(*variables: str) -> list[str]:
+    """The commands `make install` would run into a fresh venv (make -n: nothing runs, no network)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    out = subprocess.run(
+        ["make", "-n", "install", "VENV=/nonexistent/venv", *variables],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [line for line in out.splitlines() if "pip install" in line]
+
+
+def test_torch_index_reaches_pip_for_torch_and_torchvision_only():
+    lines = _make_dry_run("TORCH_INDEX=https://download.pytorch.org/whl/cpu")
+    indexed = [line for line in lines if "--index-url" in line]
+    pins = sorted(line for line in (ROOT / "requirements.txt").read_text().splitlines() if line.startswith("torch"))
+    assert len(indexed) == 1 and "--index-url https://download.pytorch.org/whl/cpu" in indexed[0]
+    assert sorted(indexed[0].split("--index-url https://download.pytorch.org/whl/cpu")[1].split()) == pins
+    assert lines.index(indexed[0]) < next(i for i, line in enumerate(lines) if "-r requirements.txt" in line)
+
+
+def test_without_torch_index_every_package_comes_from_the_default_index():
+    lines = _make_dry_run()
+    assert lines and not any("--index-url" in line or "--extra-index-url" in line for line in lines)
