@@ -121,3 +121,11 @@ def test_a_code_edit_that_was_not_rendered_fails_with_the_command(tmp_path):
         f"{ipynb.name}'s outputs are stale: its code cells changed after the last render; run `make render NB={number}`"
     )
     assert pairing_problems(copy_ipynb) == [stale]
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
+def test_sources_hold_no_control_characters(source):
+    # An eaten escape ("\a" in a non-raw string) leaves a BEL that renders "$\alpha$" as "$lpha$".
+    for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1):
+        bad = [f"U+{ord(ch):04X}" for ch in line if (ord(ch) < 32 and ch != "\t") or 0x7F <= ord(ch) < 0xA0]
+        assert not bad, f"{source.name} line {number} holds control characters {', '.join(bad)}: {line[:60]!r}"
