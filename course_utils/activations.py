@@ -8,13 +8,14 @@ is zero, it gets no gradient either, so training cannot revive it. Taught in not
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .core import frozen_eval
-from .hooks import capture_activations
+from .core import check_count, frozen_eval
+from .hooks import Layer, capture_activations, layer_list
 
 
 def sparsity(activation: torch.Tensor, threshold: float = 0.0) -> float:
@@ -37,22 +38,21 @@ def _per_channel_max(activation: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def channel_max_over_dataset(
     model: nn.Module,
-    layers: str | Iterable[str],
+    layers: Layer | Iterable[Layer],
     images: torch.Tensor,
     batch_size: int = 500,
     progress: bool = True,
-) -> dict[str, torch.Tensor]:
+) -> dict[Any, torch.Tensor]:
     """Return ``{layer: (C,) tensor}``: each channel's maximum over all ``images`` (N,...) and positions.
 
     One forward pass per batch with hooks on all ``layers`` at once (``named_modules()`` names);
     the model runs in eval mode (no dropout) and its mode is restored afterwards.
     """
-    names = [layers] if isinstance(layers, str) else list(layers)
+    names = layer_list(layers)
     if len(images) == 0:
         raise ValueError("channel_max_over_dataset needs at least one image")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    maxima: dict[str, torch.Tensor] = {}
+    batch_size = check_count(batch_size, "batch_size")
+    maxima: dict[Layer, torch.Tensor] = {}
     with frozen_eval(model) as dev:
         with capture_activations(model, names) as acts:
             for start in tqdm(
@@ -65,7 +65,7 @@ def channel_max_over_dataset(
     return maxima
 
 
-def dead_units(maxima: dict[str, torch.Tensor], threshold: float = 0.0) -> dict[str, torch.Tensor]:
+def dead_units(maxima: dict[Any, torch.Tensor], threshold: float = 0.0) -> dict[Any, torch.Tensor]:
     """Return ``{layer: indices}`` of the channels whose dataset maximum is ``<= threshold``.
 
     ``maxima`` comes from ``channel_max_over_dataset``.
@@ -74,29 +74,33 @@ def dead_units(maxima: dict[str, torch.Tensor], threshold: float = 0.0) -> dict[
 
 
 def count_dead_units(
-    model: nn.Module, layers: str | Iterable[str], images: torch.Tensor, batch_size: int = 500, progress: bool = True
-) -> dict[str, int]:
+    model: nn.Module,
+    layers: Layer | Iterable[Layer],
+    images: torch.Tensor,
+    batch_size: int = 500,
+    progress: bool = True,
+) -> dict[Any, int]:
     """Return ``{layer: number of channels that never fire}`` on ``images`` (N,...), in one batched pass."""
     maxima = channel_max_over_dataset(model, layers, images, batch_size=batch_size, progress=progress)
     return {name: len(idx) for name, idx in dead_units(maxima).items()}
 
 
 @torch.no_grad()
-def layer_sparsity(model: nn.Module, layers: str | Iterable[str], x: torch.Tensor) -> dict[str, float]:
+def layer_sparsity(model: nn.Module, layers: Layer | Iterable[Layer], x: torch.Tensor) -> dict[Any, float]:
     """Return ``{layer: share of zeros}`` of each layer's output for the batch ``x``, from one forward pass."""
-    names = [layers] if isinstance(layers, str) else list(layers)
+    names = layer_list(layers)
     with frozen_eval(model) as dev, capture_activations(model, names) as acts:
         model(x.to(dev))
     return {name: sparsity(acts[name]) for name in names}
 
 
 @torch.no_grad()
-def layer_activations(model: nn.Module, x: torch.Tensor, layers: str | Iterable[str]) -> dict[str, torch.Tensor]:
+def layer_activations(model: nn.Module, x: torch.Tensor, layers: Layer | Iterable[Layer]) -> dict[Any, torch.Tensor]:
     """Return ``{layer: output}`` of ``layers`` for the batch ``x`` (N,...) from one forward pass, as CPU tensors.
 
     Used by ``widgets.activation_explorer`` (notebook 02), which caches one call per image.
     """
-    names = [layers] if isinstance(layers, str) else list(layers)
+    names = layer_list(layers)
     with frozen_eval(model) as dev, capture_activations(model, names) as acts:
         model(x.to(dev))
     return {name: acts[name].cpu() for name in names}

@@ -16,7 +16,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import optim
-from .core import frozen_eval, resolve_targets
+from .core import Target, frozen_eval, model_dtype, resolve_targets
+from .optim.arguments import check_count, check_number, check_pixels
 
 __all__ = [
     "fgsm",
@@ -29,17 +30,29 @@ __all__ = [
     "flip_rate",
     "random_sign_noise",
     "linear_score_change",
+    "to_8bit",
+    "linear_template_attack",
 ]
 
 
-def _check(x: torch.Tensor, eps: float) -> None:
-    """Check that x holds pixels and eps is a pixel distance (every course model takes pixels in [0,1])."""
-    if x.dim() != 4:
-        raise ValueError(f"x must be a batch of images (N,C,H,W), got shape {tuple(x.shape)}")
-    if x.min() < 0 or x.max() > 1:
-        raise ValueError("x must hold pixels in [0,1] (images.preprocess gives them; do not normalize them yourself)")
-    if not 0 <= eps <= 1:
-        raise ValueError(f"eps is in pixel units and must lie in [0,1], got {eps}")
+def _check(x: torch.Tensor, eps: float) -> float:
+    """Check that x holds finite pixels and eps is a pixel distance (every course model takes pixels in [0,1])."""
+    check_pixels(x, "x")  # NaN would pass a [0,1] range test and come back as NaN pixels
+    return _check_eps(eps)
+
+
+def _check_eps(eps: float) -> float:
+    return check_number(eps, "eps (in pixel units)", high=1, low_open=False, hint="e.g. 2/255 = two grey levels")
+
+
+def _on_model(x: torch.Tensor, model: nn.Module, device: torch.device) -> torch.Tensor:
+    """``x`` detached on the model's device, in the model's floating dtype (a float64 image is attacked in float32)."""
+    return x.detach().to(device, model_dtype(model))
+
+
+def _classes(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``y`` checked against the number of classes the logits show (known only after a forward pass)."""
+    return resolve_targets(y, logits.shape[0], num_classes=logits.shape[1]).to(logits.device)
 
 
 def project(x_adv: torch.Tensor, x: torch.Tensor, eps: float) -> torch.Tensor:
@@ -50,20 +63,22 @@ def project(x_adv: torch.Tensor, x: torch.Tensor, eps: float) -> torch.Tensor:
 def _loss_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor, targeted: bool) -> torch.Tensor:
     """Gradient of the summed cross-entropy w.r.t. ``x`` (negated for a targeted attack: move *towards* y)."""
     x = x.detach().requires_grad_(True)
-    loss = F.cross_entropy(model(x), y, reduction="sum")
+    logits = model(x)
+    loss = F.cross_entropy(logits, _classes(logits, y), reduction="sum")
     (grad,) = torch.autograd.grad(-loss if targeted else loss, x)
     return grad
 
 
-def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, targeted: bool = False) -> torch.Tensor:
+def fgsm(model: nn.Module, x: torch.Tensor, y: Target, eps: float, targeted: bool = False) -> torch.Tensor:
     """Fast gradient sign method: ``x + eps * sign(∇x loss)``, clipped to [0,1]; ``(N,C,H,W)`` pixels in, pixels out.
 
     ``y`` holds the true labels (untargeted: raise their loss) or, with ``targeted``, the
-    classes to reach (lower their loss). Returns a detached tensor on ``x``'s device.
+    classes to reach (lower their loss). Returns a detached tensor on ``x``'s device, in the model's dtype.
     """
-    _check(x, eps)
+    eps = _check(x, eps)
+    y = optim.resolve_class_names(model, y, x)
     with frozen_eval(model) as device:
-        xd, yd = x.detach().to(device), resolve_targets(y, len(x)).to(device)
+        xd, yd = _on_model(x, model, device), resolve_targets(y, len(x)).to(device)
         grad = _loss_gradient(model, xd, yd, targeted)
         return project(xd + eps * grad.sign(), xd, eps).to(x.device)
 
@@ -71,7 +86,7 @@ def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, targete
 def pgd(
     model: nn.Module,
     x: torch.Tensor,
-    y: torch.Tensor,
+    y: Target,
     eps: float,
     step: float | None = None,
     steps: int = 10,
@@ -82,15 +97,16 @@ def pgd(
     """Projected gradient descent (Madry et al. 2018): ``steps`` FGSM steps of size ``step``, each projected back.
 
     Pixels ``(N,C,H,W)`` in [0,1] in and out; the result stays within ``eps`` of ``x`` in every
-    pixel. ``step`` defaults to ``2.5 * eps / steps``; ``random_start`` begins at a uniform point
-    of the ball.
+    pixel. ``step`` (> 0) defaults to ``2.5 * eps / steps``; ``random_start`` begins at a uniform point
+    of the ball. Ctrl-C re-raises (a half-finished attack would give a wrong accuracy).
     """
-    _check(x, eps)
-    if steps < 1:
-        raise ValueError(f"steps must be at least 1, got {steps}")
-    step = 2.5 * eps / steps if step is None else step
+    eps = _check(x, eps)
+    steps = check_count(steps, "steps")
+    hint = "a negative step would run the opposite attack; for a targeted attack pass targeted=True"
+    step = 2.5 * eps / steps if step is None else check_number(step, "step (pixels)", hint=hint)
+    y = optim.resolve_class_names(model, y, x)
     with frozen_eval(model) as device:
-        xd, yd = x.detach().to(device), resolve_targets(y, len(x)).to(device)
+        xd, yd = _on_model(x, model, device), resolve_targets(y, len(x)).to(device)
         x_adv = xd.clone()
         if random_start:
             gen = torch.Generator(device="cpu").manual_seed(seed)
@@ -102,23 +118,28 @@ def pgd(
         return x_adv.to(x.device)
 
 
-def _margin(target: int) -> optim.Objective:
-    """The target's logit minus the best other logit, capped at 5 (enough to win; then stop pushing)."""
-    resolve_targets(target, 1)  # an int class index, checked before any work
+def _margin(target: Target, n: int) -> optim.Objective:
+    """The target's logit minus the best other logit, capped at 5 (enough to win; then stop pushing).
+
+    ``target``: one class for all ``n`` images or one per image, checked now (type, count) and
+    against the number of classes at the first forward pass.
+    """
+    classes = resolve_targets(target, n)
 
     def fn(acts) -> torch.Tensor:
         logits = acts["logits"]
-        others = logits.clone()
-        others[:, target] = float("-inf")
-        return (logits[:, target] - others.max(dim=1).values).clamp(max=5.0).mean()
+        index = resolve_targets(classes, logits.shape[0], num_classes=logits.shape[1]).to(logits.device)[:, None]
+        others = logits.scatter(1, index, float("-inf"))
+        return (logits.gather(1, index)[:, 0] - others.max(dim=1).values).clamp(max=5.0).mean()
 
-    return optim.Objective(fn, f"margin({target})", layers=("logits",))
+    label = str(int(classes[0])) if bool((classes == classes[0]).all()) else str(classes.tolist())
+    return optim.Objective(fn, f"margin({label})", layers=("logits",))
 
 
 def fooling_image(
     model: nn.Module,
     x: torch.Tensor,
-    target: int,
+    target: Target,
     eps: float = 2 / 255,
     steps: int = 20,
     lr: float | None = None,
@@ -129,17 +150,19 @@ def fooling_image(
 
     One call of ``optim.optimize_image``: pixels initialised at ``x``, Adam steps of size ``lr``
     (default ``eps / 4``), after each step projected into the ε-ball and [0,1]. ``objective`` is
-    ``"margin"`` (target logit minus best other, capped) or ``"log_prob"``. Returns pixels on the CPU.
+    ``"margin"`` (target logit minus best other, capped) or ``"log_prob"``. ``target``: one class,
+    or one per image. Returns pixels on the CPU. Ctrl-C returns the image reached (``optimize_image``).
     """
-    _check(x, eps)
-    choices = {"margin": _margin, "log_prob": optim.class_log_prob}
+    eps = _check(x, eps)
+    choices = {"margin": _margin, "log_prob": lambda t, n: optim.class_log_prob(resolve_targets(t, n))}
     if objective not in choices:
         raise ValueError(f"objective must be one of {sorted(choices)}, not {objective!r}")
     x = x.detach().cpu()
+    target = optim.resolve_class_names(model, target, x)  # "ostrich" -> 9 for an ImageNet model
     param = optim.PixelImage(init=x)
     result = optim.optimize_image(
         model,
-        choices[objective](target),
+        choices[objective](target, len(x)),
         param,
         steps=steps,
         lr=eps / 4 if lr is None else lr,
@@ -154,6 +177,7 @@ def fooling_image(
 @torch.no_grad()
 def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """Return the predicted class ``(N,)`` (on the CPU) of pixels ``x`` ``(N,C,H,W)``."""
+    batch_size = check_count(batch_size, "batch_size")
     with frozen_eval(model) as device:
         return torch.cat(
             [model(x[i : i + batch_size].to(device)).argmax(1).cpu() for i in range(0, len(x), batch_size)]
@@ -169,9 +193,18 @@ def attack_accuracy(
     batch_size: int = 500,
     **pgd_kwargs,
 ) -> list[float]:
-    """Return the accuracy on ``attack``-perturbed ``x`` for each ε ("fgsm" or "pgd"; ε=0: clean accuracy)."""
+    """Return the accuracy on ``attack``-perturbed ``x`` for each ε ("fgsm" or "pgd"; ε=0: clean accuracy).
+
+    Ctrl-C re-raises: the accuracies of a half-finished run would be wrong numbers.
+    """
     if attack not in ("fgsm", "pgd"):
         raise ValueError(f"attack must be 'fgsm' or 'pgd', not {attack!r}")
+    if isinstance(epsilons, (int, float)):
+        raise TypeError(f"epsilons must be a list of pixel distances, e.g. [{epsilons}], not one number")
+    epsilons = [_check_eps(eps) for eps in epsilons]  # a negative ε would silently be the clean accuracy
+    batch_size = check_count(batch_size, "batch_size")
+    check_pixels(x, "x")
+    resolve_targets(y, len(x))  # one label per image, before any attack runs
     accuracies = []
     for eps in epsilons:
         correct = 0.0
@@ -211,6 +244,7 @@ def flip_rate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, x_changed: tor
 
 def random_sign_noise(x: torch.Tensor, eps: float, seed: int = 0) -> torch.Tensor:
     """``x`` plus ``±eps`` with random signs, clipped to [0,1]: the non-adversarial change of the same L∞ size."""
+    eps = _check(x, eps)
     gen = torch.Generator().manual_seed(seed)
     signs = torch.randint(0, 2, x.shape, generator=gen).to(x.device, x.dtype) * 2 - 1
     return project(x + eps * signs, x, eps)
@@ -234,3 +268,31 @@ def linear_score_change(d: int, eps: float, seed: int = 0, trials: int = 20) -> 
         "random": float(torch.stack(changes).pow(2).mean().sqrt()),
         "eps_l2": float(eps * w.norm()),
     }
+
+
+def to_8bit(x: torch.Tensor) -> torch.Tensor:
+    """Round pixels in [0,1] to the 256 grey levels of an 8-bit image file (what saving as PNG keeps)."""
+    check_pixels(x, "x")
+    return (x * 255).round() / 255
+
+
+def linear_template_attack(weight: torch.Tensor, x: torch.Tensor, y: Target, target: Target, eps: float) -> dict:
+    """FGSM on a linear softmax classifier, in closed form (Goodfellow et al. 2015, Fig. 2).
+
+    For logits ``W x + b`` (``weight`` ``(K, D)``, pixels ``x`` ``(N, ...)`` with D values each) the
+    change that raises the gap ``s_target - s_y`` most within ``‖η‖∞ ≤ eps`` is
+    ``η = eps·sign(w_target - w_y)``, and it raises the gap by exactly ``eps·‖w_target - w_y‖₁``
+    (before clipping to [0,1]). Returns ``eta`` (shape of ``x``), ``x_adv`` (clipped) and
+    ``gap_gain`` ``(N,)``, the unclipped rise of the gap.
+    """
+    eps = _check(x, eps)
+    if weight.dim() != 2 or weight.shape[1] != x[0].numel():
+        raise ValueError(
+            f"weight must be (classes, {x[0].numel()}) for inputs of shape {tuple(x.shape[1:])}, "
+            f"got {tuple(weight.shape)}"
+        )
+    y = resolve_targets(y, len(x), num_classes=weight.shape[0])
+    target = resolve_targets(target, len(x), num_classes=weight.shape[0])
+    delta_w = (weight[target] - weight[y]).to(x.dtype)  # (N, D)
+    eta = (eps * delta_w.sign()).view_as(x)
+    return {"eta": eta, "x_adv": (x + eta).clamp(0, 1), "gap_gain": eps * delta_w.abs().sum(1)}

@@ -24,39 +24,42 @@ differently per batch size: compare with Captum at equal chunks.)
 Every function takes the device from the model, runs it in eval mode with frozen parameters,
 restores each module's train/eval mode and each parameter's ``requires_grad`` afterwards,
 removes its hooks also when an exception is raised, and never leaves ``.grad`` on ``x``.
+Inputs are checked first (``core.as_model_input``): float pixels (float64 is cast to the model's
+float32; uint8 is refused with the fix ``x.float() / 255``), no NaN/Inf. Targets go through
+``core.resolve_targets``: indices, one per image or one for all, or class names ("tabby").
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import warnings
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .core import Target, frozen_eval, resolve_targets
-from .hooks import get_layer, hooked, relu_gradient_rule
+from .core import Target, as_model_input, check_count, check_finite, frozen_eval, resolve_targets
+from .hooks import Layer, did_not_run, get_layer, hooked, relu_gradient_rule
 
 
 # --------------------------------------------------------------------------- shared plumbing
-def _check_input(x: torch.Tensor) -> None:
-    if not isinstance(x, torch.Tensor) or x.dim() != 4:
-        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"x must be a batch of images (N,C,H,W), got {shape}; add a batch dimension with x[None]")
+def _check_input(x: torch.Tensor, model: nn.Module) -> torch.Tensor:
+    """Check ``x`` (N,C,H,W) float pixels, no NaN/Inf; return it in the model's dtype (float64 -> float32)."""
+    return as_model_input(x, model)
 
 
-def _class_scores(logits: torch.Tensor, target: Target) -> torch.Tensor:
-    """Return ``logits[n, target[n]]`` for each row n, as an ``(N,)`` tensor."""
-    t = resolve_targets(target, logits.shape[0], logits.shape[1]).to(logits.device)
+def _class_scores(logits: torch.Tensor, target: Target, model: nn.Module | None = None) -> torch.Tensor:
+    """Return ``logits[n, target[n]]`` for each row n, as an ``(N,)`` tensor (class names looked up for ``model``)."""
+    t = resolve_targets(target, logits.shape[0], logits.shape[1], model=model).to(logits.device)
     return logits.gather(1, t[:, None])[:, 0]
 
 
 def _input_gradient(model: nn.Module, x: torch.Tensor, target: Target) -> torch.Tensor:
     """Return d sum_n model(x)[n, target[n]] / dx on a fresh leaf copy of x (x itself gets no .grad)."""
     leaf = x.detach().clone().requires_grad_(True)
-    scores = _class_scores(model(leaf.clone()), target)  # the clone lets a first in-place ReLU modify its input
+    scores = _class_scores(model(leaf.clone()), target, model)  # the clone lets a first in-place ReLU modify its input
     (grad,) = torch.autograd.grad(scores.sum(), leaf)  # images are independent in eval mode
     return grad
 
@@ -67,26 +70,41 @@ def _progress(total: int, show: bool | None, desc: str):
     return tqdm(total=total, desc=desc, leave=False, disable=not (total >= 4 if show is None else show))
 
 
+def _as_baseline(baseline: torch.Tensor | float, x: torch.Tensor) -> torch.Tensor:
+    """Return a number or a tensor broadcastable to ``x`` as a tensor the shape of ``x`` (no NaN, no graph)."""
+    if not isinstance(baseline, (int, float, torch.Tensor)) or isinstance(baseline, bool):
+        raise TypeError(f"baseline must be a number (0.0 = black) or a tensor, not {type(baseline).__name__}")
+    base = torch.as_tensor(baseline, dtype=x.dtype, device=x.device).detach()
+    check_finite(base, "baseline")
+    try:
+        return base.expand_as(x)
+    except RuntimeError:
+        raise ValueError(
+            f"baseline of shape {tuple(base.shape)} does not broadcast to the input's shape {tuple(x.shape)}; "
+            "pass a number (0.0 = black) or a tensor of the input's shape"
+        ) from None
+
+
 # --------------------------------------------------------------------------- the ReLU-rule family
 def gradient(model: nn.Module, x: torch.Tensor, target: Target) -> torch.Tensor:
     """Return the input gradient of the target score, ``(N,C,H,W)`` like x (Captum ``Saliency(abs=False)``)."""
-    _check_input(x)
-    with frozen_eval(model) as dev:
-        return _input_gradient(model, x.to(dev), target)
+    x = _check_input(x, model)
+    with frozen_eval(model):
+        return _input_gradient(model, x, target)
 
 
 def deconvnet(model: nn.Module, x: torch.Tensor, target: Target) -> torch.Tensor:
     """Return the deconvnet map: ReLUs pass back only positive gradients, ``(N,C,H,W)`` (Captum ``Deconvolution``)."""
-    _check_input(x)
-    with frozen_eval(model) as dev, relu_gradient_rule(model, "deconvnet"):
-        return _input_gradient(model, x.to(dev), target)
+    x = _check_input(x, model)
+    with frozen_eval(model), relu_gradient_rule(model, "deconvnet"):
+        return _input_gradient(model, x, target)
 
 
 def guided_backprop(model: nn.Module, x: torch.Tensor, target: Target) -> torch.Tensor:
     """Return guided backprop: ReLUs pass back positive gradients where their input was positive, ``(N,C,H,W)``."""
-    _check_input(x)
-    with frozen_eval(model) as dev, relu_gradient_rule(model, "guided"):
-        return _input_gradient(model, x.to(dev), target)
+    x = _check_input(x, model)
+    with frozen_eval(model), relu_gradient_rule(model, "guided"):
+        return _input_gradient(model, x, target)
 
 
 # --------------------------------------------------------------------------- averaged gradients
@@ -108,13 +126,16 @@ def smoothgrad(
     same draws as Captum's ``NoiseTunnel(Saliency).attribute(nt_type="smoothgrad",
     nt_samples_batch_size=batch_size)`` after the same ``torch.manual_seed``.
     """
-    _check_input(x)
-    if samples < 1 or batch_size < 1:
-        raise ValueError(f"samples and batch_size must be >= 1, got {samples} and {batch_size}")
+    x = _check_input(x, model)
+    samples = check_count(samples, "samples", what="noisy copies to average")
+    batch_size = check_count(batch_size, "batch_size")
+    if not (isinstance(noise_level, (int, float, np.floating)) and 0 <= noise_level < math.inf):
+        raise ValueError(
+            f"noise_level must be a number >= 0 (a share of the pixel range, e.g. 0.15), got {noise_level}"
+        )
     n = x.shape[0]
     with frozen_eval(model) as dev:
-        x = x.detach().to(dev)
-        targets = resolve_targets(target, n)  # the class range is checked against the logits later
+        targets = resolve_targets(target, n, model=model)  # the class range is checked against the logits later
         sigma = noise_level * (x.flatten(1).amax(1) - x.flatten(1).amin(1))  # (N,)
         total = torch.zeros_like(x)
         bar = _progress(math.ceil(samples / batch_size), progress, "smoothgrad")
@@ -135,8 +156,7 @@ def smoothgrad(
 
 def path_nodes(steps: int, method: str = "gausslegendre") -> tuple[list[float], list[float]]:
     """Return (alphas, weights) to integrate over [0, 1] with ``steps`` points: Gauss-Legendre or trapezoid rule."""
-    if steps < 2:
-        raise ValueError(f"integrated gradients needs at least 2 steps, got {steps}")
+    steps = check_count(steps, "steps", minimum=2, what="integrated gradients needs at least 2 points on the path")
     if method == "gausslegendre":
         nodes, weights = np.polynomial.legendre.leggauss(steps)  # on [-1, 1]
         return (0.5 * (nodes + 1)).tolist(), (0.5 * weights).tolist()
@@ -165,15 +185,13 @@ def integrated_gradients(
     ``baseline`` is a number or a tensor broadcastable to x; the default 0.0 is a black image.
     The attributions over pixels sum to about model(x) - model(baseline) for the target.
     """
-    _check_input(x)
+    x = _check_input(x, model)
+    batch_size = check_count(batch_size, "batch_size")
     alphas, weights = path_nodes(steps, method)
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     n = x.shape[0]
     with frozen_eval(model) as dev:
-        x = x.detach().to(dev)
-        base = torch.as_tensor(baseline, dtype=x.dtype, device=dev).detach().expand_as(x)  # no graph into the result
-        targets = resolve_targets(target, n)  # the class range is checked against the logits later
+        base = _as_baseline(baseline, x)  # no graph into the result
+        targets = resolve_targets(target, n, model=model)  # the class range is checked against the logits later
         total = torch.zeros_like(x)
         bar = _progress(math.ceil(steps / batch_size), progress, "integrated gradients")
         with bar:
@@ -187,13 +205,13 @@ def integrated_gradients(
 
 
 # --------------------------------------------------------------------------- class activation maps
-def grad_cam(model: nn.Module, x: torch.Tensor, target: Target, layer: str) -> torch.Tensor:
+def grad_cam(model: nn.Module, x: torch.Tensor, target: Target, layer: Layer) -> torch.Tensor:
     """Return Grad-CAM at ``layer``: ReLU(sum_c mean_hw(dscore/dA_c) * A_c), ``(N,h,w)`` at the layer's resolution.
 
     Equals Captum ``LayerGradCam(model, layer).attribute(x, target, relu_attributions=True)[:, 0]``.
-    Upsample it with ``upsample_map`` to lay it over the image.
+    Upsample it with ``upsample_map`` to lay it over the image. ``layer``: a name or the submodule itself.
     """
-    _check_input(x)
+    x = _check_input(x, model)
     module = get_layer(model, layer)
     store: dict[str, torch.Tensor] = {}
 
@@ -203,12 +221,14 @@ def grad_cam(model: nn.Module, x: torch.Tensor, target: Target, layer: str) -> t
         store["act"] = output
         return output.clone()  # a later in-place op (ResNet's ReLU(inplace=True), +=) must not change what we keep
 
-    with frozen_eval(model) as dev:
-        leaf = x.detach().to(dev).clone().requires_grad_(True)  # gives the layer's output a graph
+    with frozen_eval(model):
+        leaf = x.clone().requires_grad_(True)  # gives the layer's output a graph
         with hooked(forward=[(module, keep_output)]):
             logits = model(leaf.clone())  # the clone lets a first in-place ReLU modify its input
+        if "act" not in store:
+            raise did_not_run(model, layer)
         act = store["act"]
-        (grads,) = torch.autograd.grad(_class_scores(logits, target).sum(), act)
+        (grads,) = torch.autograd.grad(_class_scores(logits, target, model).sum(), act)
         weights = grads.mean(dim=(2, 3), keepdim=True)  # one weight per channel
         return F.relu((weights * act).sum(dim=1)).detach()
 
@@ -220,7 +240,7 @@ def upsample_map(cam: torch.Tensor, size: tuple[int, int], mode: str = "bilinear
 
 
 def guided_grad_cam(
-    model: nn.Module, x: torch.Tensor, target: Target, layer: str, interpolate: str = "nearest"
+    model: nn.Module, x: torch.Tensor, target: Target, layer: Layer, interpolate: str = "nearest"
 ) -> torch.Tensor:
     """Return guided backprop times the upsampled Grad-CAM map, ``(N,C,H,W)`` (Captum ``GuidedGradCam``)."""
     cam = upsample_map(grad_cam(model, x, target, layer), (x.shape[2], x.shape[3]), interpolate)
@@ -269,21 +289,47 @@ def relu_backward_rules(x: torch.Tensor, grad_output: torch.Tensor) -> dict[str,
 
 
 # --------------------------------------------------------------------------- arrays to look at
+def _finite_scale(values: np.ndarray, percentile: float, what: str) -> float:
+    """Return the ``percentile`` of the finite ``values`` (0.0 if none is above 0); NaN/Inf entries are left out.
+
+    Non-finite entries get a ``RuntimeWarning`` (they stay NaN in the result: a gap in the figure);
+    a map with no finite value at all raises a ``ValueError``.
+    """
+    if isinstance(percentile, bool) or not isinstance(percentile, (int, float)) or not 0 <= percentile <= 100:
+        raise ValueError(f"percentile must be a number in [0, 100] (99 clips the top 1 %), got {percentile!r}")
+    finite = np.isfinite(values)
+    if not finite.any():
+        raise ValueError(f"the {what} holds no finite value (all NaN/Inf): check the input image and the model")
+    if not finite.all():
+        warnings.warn(
+            f"{what}: {int((~finite).sum())} of {finite.size} values are NaN/Inf; they are left out of the scale "
+            "and shown as gaps (NaN)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return float(np.percentile(values[finite], percentile))
+
+
 def as_heat(attribution: torch.Tensor, percentile: float = 99.0) -> np.ndarray:
-    """Return one map as an ``(H,W)`` array in [0,1]: |a| summed over channels, clipped at ``percentile``."""
+    """Return one map as an ``(H,W)`` array in [0,1]: |a| summed over channels, clipped at ``percentile``.
+
+    NaN/Inf entries stay NaN (gaps, with a warning) and do not change the scale of the rest.
+    """
     heat = saliency_2d(attribution if attribution.dim() in (3, 4) else attribution[None])[0].float().cpu().numpy()
-    top = np.percentile(heat, percentile)
-    return np.clip(heat / top, 0, 1) if top > 0 else np.zeros_like(heat)
+    heat = np.where(np.isfinite(heat), heat, np.nan)
+    top = _finite_scale(heat, percentile, "heat map")
+    return np.clip(heat / top, 0, 1) if top > 0 else np.where(np.isnan(heat), np.nan, 0.0).astype(heat.dtype)
 
 
 def as_rgb(attribution: torch.Tensor, percentile: float = 99.0) -> np.ndarray:
     """Return one ``(1,3,H,W)``/``(3,H,W)`` attribution as an ``(H,W,3)`` image in [0,1], grey = 0.
 
-    That is the guided-backprop look of Springenberg et al.
+    That is the guided-backprop look of Springenberg et al. NaN/Inf entries stay NaN (with a warning).
     """
     a = attribution.detach().float().cpu()
     a = a[0] if a.dim() == 4 else a
-    top = np.percentile(a.abs().numpy(), percentile)
+    a = torch.where(torch.isfinite(a), a, torch.nan)
+    top = _finite_scale(a.abs().numpy(), percentile, "attribution")
     scaled = a / top if top > 0 else a * 0
     return (0.5 + 0.5 * scaled.clamp(-1, 1)).movedim(0, -1).numpy()
 

@@ -44,14 +44,54 @@ def seed(value: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(value)
 
 
-def device(preference: str | None = None) -> torch.device:
-    """Pick a device: ``preference`` or ``COURSE_DEVICE`` if set, else CUDA, then MPS, then CPU."""
-    choice = preference or os.environ.get("COURSE_DEVICE")
-    if choice:
-        dev = torch.device(choice)
-        if dev.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device {choice!r} was asked for, but CUDA is not available here; use 'cpu'")
-        return dev
+_DEVICE_HELP = "use 'cpu', 'cuda' (an NVIDIA GPU; 'cuda:1' for the second one) or 'mps' (an Apple GPU)"
+
+
+def _check_device(choice: str | torch.device, source: str) -> torch.device:
+    """Turn a device string into a ``torch.device`` this machine has; a ValueError says what to use instead."""
+    text = str(choice).strip().lower()
+    if text.startswith("gpu"):  # torch calls GPUs 'cuda' (NVIDIA) or 'mps' (Apple)
+        index = text[3:].lstrip(":")
+        cuda = f"'cuda:{index}'" if index else "'cuda'"
+        raise ValueError(
+            f"{source} {choice!r}: PyTorch has no device called 'gpu'; use {cuda} for an NVIDIA GPU, "
+            "'mps' for an Apple one, or 'cpu'"
+        )
+    try:
+        dev = torch.device(text)
+    except (RuntimeError, ValueError):
+        raise ValueError(f"{source} {choice!r} is not a device name; {_DEVICE_HELP}") from None
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"{source} {choice!r}: the course runs on cpu, cuda or mps, not {dev.type!r}; {_DEVICE_HELP}")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"{source} {choice!r} was asked for, but CUDA is not available here; use 'cpu'")
+        count = torch.cuda.device_count()
+        if dev.index is not None and dev.index >= count:
+            raise ValueError(
+                f"{source} {choice!r} was asked for, but this machine has {count} CUDA device(s): "
+                f"use 'cuda:0'..'cuda:{count - 1}' or 'cpu'"
+            )
+    if dev.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise ValueError(
+                f"{source} {choice!r} (an Apple GPU) was asked for, but MPS is not available here; use 'cpu'"
+            )
+    return dev
+
+
+def device(preference: str | torch.device | None = None) -> torch.device:
+    """Pick a device: ``preference`` or ``COURSE_DEVICE`` if set, else CUDA, then MPS, then CPU.
+
+    A name this machine cannot use ('gpu', 'cuda' without CUDA, 'mps' off a Mac) raises a
+    ``ValueError`` that says what to use.
+    """
+    if preference is not None and str(preference).strip():
+        return _check_device(preference, "device")
+    env = os.environ.get("COURSE_DEVICE", "").strip()
+    if env:
+        return _check_device(env, "COURSE_DEVICE")
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)

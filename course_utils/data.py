@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import math
 import os
 from pathlib import Path
 
@@ -43,9 +44,36 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def manifest_error(problem: str) -> ValueError:
+    """Return the error for a damaged ``data/MANIFEST.json``: what is wrong, which file, and how to restore it."""
+    path = Path(data_dir()) / MANIFEST_FILE
+    return ValueError(
+        f"{path} {problem}. Restore it with `git checkout -- data/{MANIFEST_FILE}` (or re-clone the course), "
+        "or set COURSE_DATA_DIR to a complete data/ folder."
+    )
+
+
 def read_manifest() -> dict:
-    """Return ``data/MANIFEST.json``: checksums of shipped files and FashionNet's training record."""
-    return json.loads((Path(data_dir()) / MANIFEST_FILE).read_text())
+    """Return ``data/MANIFEST.json``: checksums of shipped files and FashionNet's training record.
+
+    A missing, unreadable or malformed manifest raises an error that names it and says how to restore it.
+    """
+    path = Path(data_dir()) / MANIFEST_FILE
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        problem = "is missing (it lists the course's data files and their checksums)"
+        raise FileNotFoundError(str(manifest_error(problem))) from exc
+    except json.JSONDecodeError as exc:
+        raise manifest_error(f"is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise manifest_error(f"cannot be read ({exc.__class__.__name__}: {exc})") from exc
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict) or not all(
+        isinstance(entry, dict) and isinstance(entry.get("sha256"), str) for entry in files.values()
+    ):
+        raise manifest_error("does not have the expected layout: a 'files' table giving each file's 'sha256'")
+    return manifest
 
 
 def verified_data_file(name: str) -> Path:
@@ -53,7 +81,7 @@ def verified_data_file(name: str) -> Path:
     path = Path(data_dir()) / name
     expected = read_manifest()["files"].get(name, {}).get("sha256")
     if expected is None:
-        raise FileNotFoundError(f"{name!r} is not listed in {path.parent / MANIFEST_FILE}")
+        raise FileNotFoundError(str(manifest_error(f"does not list {name!r}")))
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing; re-clone the course or re-run `python -m course_utils.train`")
     actual = sha256(path)
@@ -100,7 +128,7 @@ def fashion_mnist(split: str = "train", full: bool = False) -> FashionMNIST:
     (Debian's ``dataset-fashion-mnist`` or ``$FASHION_MNIST_DIR``), else downloads them with
     torchvision.
     """
-    if split not in _IDX_NAMES:
+    if not isinstance(split, str) or split not in _IDX_NAMES:
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
     if full:
         images, labels = load_full(split)
@@ -113,11 +141,23 @@ def fashion_mnist(split: str = "train", full: bool = False) -> FashionMNIST:
 def _read_idx(path: Path) -> np.ndarray:
     """Read one (optionally gzipped) idx file into an array (Y. LeCun's MNIST format)."""
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        raw = f.read()
+    fix = "download it again, or install Debian's dataset-fashion-mnist"
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
+        raise ValueError(f"{path} cannot be read ({exc.__class__.__name__}: {exc}); {fix}") from exc
+    if len(raw) < 4 or raw[:3] != b"\x00\x00\x08":  # magic: two zero bytes, 0x08 (unsigned bytes), ndim
+        raise ValueError(f"{path} is not an idx file of unsigned bytes (it starts {raw[:4].hex()}); {fix}")
     ndim = raw[3]
+    header = 4 + 4 * ndim
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+    if len(raw) < header or len(raw) - header != math.prod(shape):
+        raise ValueError(
+            f"{path} is truncated or damaged: its header promises shape {shape}, "
+            f"{math.prod(shape)} bytes, but it holds {max(0, len(raw) - header)}; {fix}"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 
 def _find_idx_dir() -> Path | None:

@@ -25,8 +25,53 @@ def layer_names(model: nn.Module, kinds: type | tuple[type, ...] | None = None) 
     return [name for name, module in model.named_modules() if name and (kinds is None or isinstance(module, kinds))]
 
 
-def get_layer(model: nn.Module, name: str) -> nn.Module:
-    """Return the submodule called ``name``; an unknown name raises ``ValueError`` listing close matches."""
+Layer = str | nn.Module  # a dotted named_modules() name, or the submodule itself
+
+
+def layer_name(model: nn.Module, layer: Layer) -> str:
+    """Return the dotted name of ``layer`` in ``model``: a name is checked, a submodule is looked up by identity."""
+    if isinstance(layer, nn.Module):
+        if layer is model:
+            raise ValueError(
+                f"the layer is the whole {type(model).__name__}; pass one of its layers (see layer_names(model))"
+            )
+        for name, module in model.named_modules(remove_duplicate=False):
+            if module is layer:
+                return name
+        raise ValueError(
+            f"this {type(layer).__name__} module is not part of {type(model).__name__} (a copy, or another "
+            "model's layer?); pass a layer of this model, or its name from layer_names(model)"
+        )
+    if not isinstance(layer, str):
+        example = next(iter(layer_names(model)), "conv1")
+        raise TypeError(
+            f"a layer is given by its name (a str such as {example!r}) or as the submodule itself, "
+            f"not as {type(layer).__name__}; see layer_names(model)"
+        )
+    get_layer(model, layer)
+    return layer
+
+
+def layer_list(layers: Layer | Iterable[Layer]) -> list[Layer]:
+    """Return ``layers`` as a list: one name or one module (even an iterable ``nn.Sequential``) is one layer."""
+    if isinstance(layers, (str, nn.Module)):
+        return [layers]
+    try:
+        return list(layers)
+    except TypeError:
+        raise TypeError(
+            f"a layer is given by its name (a str such as 'conv1') or as the submodule itself, or a list of them; "
+            f"not as {type(layers).__name__}; see layer_names(model)"
+        ) from None
+
+
+def get_layer(model: nn.Module, name: Layer) -> nn.Module:
+    """Return the submodule called ``name`` (or ``name`` itself, if it is a submodule of ``model``).
+
+    An unknown name raises ``ValueError`` listing close matches.
+    """
+    if not isinstance(name, str):
+        return model.get_submodule(layer_name(model, name))
     modules = dict(model.named_modules())
     if name in modules and name:
         return modules[name]
@@ -40,12 +85,43 @@ def get_layer(model: nn.Module, name: str) -> nn.Module:
     )
 
 
-@contextmanager
-def capture_activations(model: nn.Module, layers: str | Iterable[str], detach: bool = True) -> Iterator[dict]:
-    """Record the outputs of ``layers`` during forward passes inside the ``with`` block.
+class LayerDidNotRun(KeyError, ValueError):
+    """A hooked layer produced nothing: the model's forward never called it (or no forward pass ran)."""
 
-    Yields a dict ``{layer name: output tensor}``, filled by each forward pass (the last pass
-    wins). Outputs are cloned, because an in-place op later in the network (ResNet's
+    def __str__(self) -> str:  # KeyError would show the message in quotes
+        return str(self.args[0])
+
+
+def did_not_run(model: nn.Module, layer: Layer) -> LayerDidNotRun:
+    """Return the error for a ``layer`` of ``model`` whose forward hook never fired."""
+    name = layer if isinstance(layer, str) else layer_name(model, layer)
+    return LayerDidNotRun(
+        f"layer {name!r} did not run in {type(model).__name__}'s forward pass, so nothing was recorded for it: "
+        f"{type(model).__name__}.forward never calls it (or no forward pass ran inside the with block). "
+        "Pick a layer the forward pass uses (see print(model) and layer_names(model))."
+    )
+
+
+class Captured(dict):
+    """The ``{layer: output}`` dict of ``capture_activations``; a layer that has not run raises ``LayerDidNotRun``."""
+
+    def __init__(self, model: nn.Module, layers: list[Layer]):
+        super().__init__()
+        self._model, self._layers = model, layers
+
+    def __missing__(self, key):
+        if any(key is layer or (isinstance(key, str) and key == layer) for layer in self._layers):
+            raise did_not_run(self._model, key)
+        raise KeyError(key)
+
+
+@contextmanager
+def capture_activations(model: nn.Module, layers: Layer | Iterable[Layer], detach: bool = True) -> Iterator[dict]:
+    """Record the outputs of ``layers`` (names, or the submodules themselves) during forward passes in the block.
+
+    Yields a dict ``{layer: output tensor}`` keyed by the layers as given, filled by each forward
+    pass (the last pass wins); a layer that did not run raises ``LayerDidNotRun`` when looked up.
+    Outputs are cloned, because an in-place op later in the network (ResNet's
     ``ReLU(inplace=True)``) would otherwise change them after capture, and detached unless
     ``detach=False`` (keep the graph, e.g. to optimize an image towards a layer's output).
 
@@ -53,19 +129,20 @@ def capture_activations(model: nn.Module, layers: str | Iterable[str], detach: b
             model(x)
         acts["conv1"].shape
     """
-    names = [layers] if isinstance(layers, str) else list(layers)
-    modules = {name: get_layer(model, name) for name in names}  # validate all names before hooking
-    captured: dict[str, torch.Tensor] = {}
+    keys = layer_list(layers)
+    modules = {key: get_layer(model, key) for key in keys}  # validate all layers before hooking
+    captured = Captured(model, keys)
 
-    def make_hook(name: str):
+    def make_hook(key: Layer):
         def hook(_module, _inputs, output):
             if not isinstance(output, torch.Tensor):
+                name = layer_name(model, key)
                 raise TypeError(f"layer {name!r} returns {type(output).__name__}, not a tensor; capture a submodule")
-            captured[name] = output.detach().clone() if detach else output.clone()
+            captured[key] = output.detach().clone() if detach else output.clone()
 
         return hook
 
-    with hooked(forward=[(module, make_hook(name)) for name, module in modules.items()]):
+    with hooked(forward=[(module, make_hook(key)) for key, module in modules.items()]):
         yield captured
 
 
@@ -111,7 +188,11 @@ def run_until(model: nn.Module, x: torch.Tensor, stop_at: nn.Module | None = Non
             model(x)
     except StopForward:
         return None
-    raise ValueError(f"{type(stop_at).__name__} never ran in {type(model).__name__}'s forward pass")
+    where = next((f"layer {name!r} " for name, m in model.named_modules() if m is stop_at and name), "")
+    raise ValueError(
+        f"{where}({type(stop_at).__name__}) never ran in {type(model).__name__}'s forward pass: its forward() "
+        "never calls it; pick a layer the forward pass uses (see print(model) and layer_names(model))"
+    )
 
 
 # ---------------------------------------------------------------------------------------

@@ -22,7 +22,8 @@ from torch.func import functional_call, stack_module_state, vmap
 from tqdm.auto import tqdm
 
 from .config import model_device
-from .core import frozen_eval
+from .core import check_count, frozen_eval
+from .optim.arguments import check_number
 
 Params = dict[str, torch.Tensor]
 
@@ -38,6 +39,7 @@ __all__ = [
     "interpolate",
     "filter_normalized_direction",
     "loss_slice",
+    "std_interval",
 ]
 
 
@@ -129,6 +131,7 @@ class Restarts(NamedTuple):
     final: Params
     seeds: list[int]
     train_loss: torch.Tensor  # (S,) mean loss of the last epoch
+    history: torch.Tensor | None = None  # (epochs, S) mean training loss of every epoch
 
 
 def train_restarts(
@@ -150,6 +153,11 @@ def train_restarts(
     """
     if not seeds:
         raise ValueError("train_restarts needs at least one seed")
+    epochs = check_count(epochs, "epochs")
+    lr = check_number(lr, "lr", hint="e.g. 3e-3 for Adam")
+    batch_size = check_count(batch_size, "batch_size")
+    if len(images) != len(labels):
+        raise ValueError(f"got {len(images)} images but {len(labels)} labels; give one label per image")
     models = []
     for seed in seeds:
         torch.manual_seed(seed)
@@ -163,7 +171,7 @@ def train_restarts(
     run = _batched_logits(base)
     gen = torch.Generator().manual_seed(data_seed)
     x_all, y_all = images.to(device), labels.to(device)
-    last = torch.zeros(len(seeds))
+    last, history = torch.zeros(len(seeds)), []
     for _ in tqdm(range(epochs), desc=f"training {len(seeds)} seeds", disable=not progress, leave=False):
         order = torch.randperm(len(labels), generator=gen)
         total, batches = torch.zeros(len(seeds)), 0
@@ -181,10 +189,11 @@ def train_restarts(
             total += per_seed.detach().cpu()
             batches += 1
         last = total / batches
+        history.append(last)
     final = {name: t.detach().clone() for name, t in params.items()}
     for p in base.parameters():
         p.requires_grad_(False)
-    return Restarts(base, init, final, list(seeds), last)
+    return Restarts(base, init, final, list(seeds), last, torch.stack(history))
 
 
 def interpolate(
@@ -238,8 +247,8 @@ def loss_slice(
     ``losses[i, j]`` is at ``b = coords[i], a = coords[j]`` (rows = second direction, as ``contourf``
     expects). Without ``directions``, two filter-normalized random ones (seeds ``seed``, ``seed+1``).
     """
-    if n < 2:
-        raise ValueError(f"a slice needs n >= 2 points per axis, got {n}")
+    n = check_count(n, "n", minimum=2, what="points per axis of the slice")
+    span = check_number(span, "span", hint="the slice covers [-span, span] along each direction, e.g. 1.0")
     d1, d2 = directions or (filter_normalized_direction(center, seed), filter_normalized_direction(center, seed + 1))
     coords = torch.linspace(-span, span, n)
     b, a = torch.meshgrid(coords, coords, indexing="ij")
@@ -249,3 +258,21 @@ def loss_slice(
         for name, c in center.items()
     }
     return coords, stacked_losses(model, points, images, labels, chunk=chunk, progress=progress).view(n, n)
+
+
+def std_interval(values: torch.Tensor, level: float = 0.9, n_boot: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """Bootstrap interval ``(low, high)`` of the standard deviation of ``values`` ``(S,)`` (resampling the S seeds).
+
+    The error bar on a spread measured from a handful of restarts: with 10 seeds the sample std
+    alone can be off by a third, so two widths' spreads differ only if their intervals do not overlap.
+    """
+    values = torch.as_tensor(values, dtype=torch.float64).flatten()
+    if len(values) < 3:
+        raise ValueError(f"std_interval needs at least 3 values (one per seed), got {len(values)}")
+    level = check_number(level, "level", high=1, hint="e.g. 0.9 for a 90 % interval")
+    n_boot = check_count(n_boot, "n_boot")
+    gen = torch.Generator().manual_seed(seed)
+    resampled = values[torch.randint(len(values), (n_boot, len(values)), generator=gen)]
+    stds = resampled.std(dim=1)
+    tail = (1 - level) / 2
+    return float(stds.quantile(tail)), float(stds.quantile(1 - tail))

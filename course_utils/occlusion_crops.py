@@ -27,7 +27,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .hooks import hooked
+from .hooks import hooked, layer_name
 from .models import EfficientNetLite0, FashionNet
 
 __all__ = ["Reach", "CannotSplit", "stage_reach", "model_stages", "split_model", "default_prefix", "crop_scores"]
@@ -142,8 +142,10 @@ def default_prefix(model: nn.Module) -> str | None:
     return DEFAULT_PREFIX.get(type(model).__name__)
 
 
-def split_model(model: nn.Module, prefix: str) -> tuple[Stages, Stages]:
-    """Return the stages of ``model`` up to and including ``prefix``, and the stages after it."""
+def split_model(model: nn.Module, prefix: str | nn.Module) -> tuple[Stages, Stages]:
+    """Return the stages of ``model`` up to and including ``prefix`` (a name or the stage itself), and the rest."""
+    if isinstance(prefix, nn.Module):
+        prefix = layer_name(model, prefix)
     stages = model_stages(model)
     if stages is None:
         raise ValueError(

@@ -36,8 +36,8 @@ import torch
 from torch import nn
 
 from .config import model_device
-from .core import frozen_eval
-from .hooks import get_layer, hooked, run_until
+from .core import check_count, frozen_eval
+from .hooks import Layer, get_layer, hooked, layer_name, run_until
 
 _SPATIAL = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)
 # Modules that act on each pixel on its own, so they leave the receptive field unchanged.
@@ -282,11 +282,12 @@ def _gradient(net: nn.Module, layer: str, input_size: tuple[int, int], channels:
 
 
 def receptive_field(
-    model: nn.Module, layer: str, input_size: tuple[int, int] = (224, 224), method: str = "auto"
+    model: nn.Module, layer: Layer, input_size: tuple[int, int] = (224, 224), method: str = "auto"
 ) -> ReceptiveField:
     """Return the receptive field of ``layer``'s units in input pixels (size, stride, padding).
 
-    ``input_size`` (H, W) is the dummy input used to run the model up to ``layer``.
+    ``layer``: a name or the submodule itself. ``input_size`` (H, W) is the dummy input used to run
+    the model up to ``layer``.
     ``method``: ``"analytic"`` (chains only), ``"gradient"``, or ``"auto"`` (analytic when the
     model is a chain up to ``layer``, gradient otherwise). The model is not changed.
     """
@@ -294,12 +295,21 @@ def receptive_field(
 
 
 def receptive_fields(
-    model: nn.Module, layers: list[str], input_size: tuple[int, int] = (224, 224), method: str = "auto"
-) -> dict[str, ReceptiveField]:
-    """Return ``{layer: receptive_field(model, layer, ...)}``, sharing one simplified copy of the model."""
+    model: nn.Module, layers: list[Layer], input_size: tuple[int, int] = (224, 224), method: str = "auto"
+) -> dict[Layer, ReceptiveField]:
+    """Return ``{layer: receptive_field(model, layer, ...)}``, sharing one simplified copy of the model.
+
+    The keys are the layers as given (names or modules); each field's ``.layer`` is the name.
+    """
     if method not in ("auto", "analytic", "gradient"):
         raise ValueError(f"unknown method {method!r}; choose 'auto', 'analytic' or 'gradient'")
-    targets = {layer: get_layer(model, layer) for layer in layers}  # check every name first
+    if isinstance(layers, (str, nn.Module)):
+        raise TypeError("receptive_fields takes a list of layers; for one layer use receptive_field(model, layer)")
+    names = {layer: layer_name(model, layer) for layer in layers}  # check every layer first
+    if isinstance(input_size, (str, int)) or len(input_size) != 2:
+        raise ValueError(f"input_size must be (height, width) in pixels, e.g. (224, 224), got {input_size!r}")
+    input_size = (check_count(input_size[0], "input height"), check_count(input_size[1], "input width"))
+    targets = {layer: get_layer(model, layer) for layer in layers}
     channels = _in_channels(model)
     device = model_device(model)
     results, net = {}, None
@@ -310,13 +320,14 @@ def receptive_fields(
                 calls, out = _trace(model, target, x)
             found = _analytic(calls, x, out)
             if found is not None:
-                results[layer] = ReceptiveField(*found, layer=layer, method="analytic")
+                results[layer] = ReceptiveField(*found, layer=names[layer], method="analytic")
                 continue
             if method == "analytic":
                 raise ValueError(
-                    f"the modules up to {layer!r} are not a single chain of conv/pool layers; use method='gradient'"
+                    f"the modules up to {names[layer]!r} are not a single chain of conv/pool layers; "
+                    "use method='gradient'"
                 )
         net = net if net is not None else _constant_copy(model)
-        size, jump, offset = _gradient(net, layer, input_size, channels)
-        results[layer] = ReceptiveField(size, jump, offset, layer=layer, method="gradient")
+        size, jump, offset = _gradient(net, names[layer], input_size, channels)
+        results[layer] = ReceptiveField(size, jump, offset, layer=names[layer], method="gradient")
     return results

@@ -8,6 +8,7 @@ lists sources and licences). ``images.load_image(name)`` loads any of them.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -57,7 +58,11 @@ SAMPLE_IMAGES = {
 
 def _course_photos() -> dict[str, SampleImage]:
     """The shipped collection, as ``data/MANIFEST.json`` lists it under ``"photos"``."""
-    photos = read_manifest().get("photos", {})
+    try:
+        photos = read_manifest().get("photos", {})
+    except (OSError, ValueError, RuntimeError) as err:  # a broken manifest must not break `import images`
+        warnings.warn(f"the course's own photos are unavailable: {err}", stacklevel=2)
+        return {}
     return {
         name: SampleImage(
             COURSE, p["file"], f"{p['author']}, {p['license']} (Debian package {p['package']})", p["shows"]

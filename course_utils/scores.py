@@ -23,8 +23,8 @@ from scipy.stats import spearmanr
 from torch import nn
 
 from .attribution import saliency_2d
-from .core import Target, frozen_eval, resolve_targets
-from .hooks import get_layer
+from .core import Target, as_model_input, check_count, check_finite, frozen_eval, resolve_targets
+from .hooks import Layer, get_layer, layer_name
 from .images import gaussian_blur
 from .occlusion import make_baseline
 
@@ -73,7 +73,7 @@ def cascading_randomization(
     x: torch.Tensor,
     target: Target,
     methods: Mapping[str, Method],
-    layers: Sequence[str] | None = None,
+    layers: Sequence[Layer] | None = None,
     seed: int = 0,
     progress: bool = True,
 ) -> dict:
@@ -87,9 +87,10 @@ def cascading_randomization(
     """
     from tqdm.auto import tqdm
 
-    layers = list(layers) if layers is not None else randomization_layers(model)
+    # names, not modules: the copy has its own modules (check every layer before the slow part)
+    layers = [layer_name(model, layer) for layer in layers] if layers is not None else randomization_layers(model)
     work = copy.deepcopy(model)
-    modules = [get_layer(work, name) for name in layers]  # check every name before the slow part
+    modules = [get_layer(work, name) for name in layers]
     generator = torch.Generator().manual_seed(seed)
     maps: dict[str, list[torch.Tensor]] = {name: [] for name in methods}
     with frozen_eval(work):
@@ -161,10 +162,16 @@ def deletion_insertion(
     ``batch_size`` at a time. Returns ``{"deletion": (N,steps+1) probabilities, "insertion": ...,
     "deletion_auc": (N,), "insertion_auc": (N,)}``; AUCs are in [0, 1].
     """
-    if isinstance(deleted, str) and deleted != "mean":
+    if deleted != "mean" and (
+        isinstance(deleted, bool) or not isinstance(deleted, (int, float)) or not 0 <= deleted <= 1
+    ):
         raise ValueError(f"deleted must be 'mean' or a pixel value in [0, 1], got {deleted!r}")
-    if x.dim() != 4:
-        raise ValueError(f"x must be (N,C,H,W), got {tuple(x.shape)}")
+    steps = check_count(steps, "steps", what="how many times pixels are moved along each curve, e.g. 50")
+    batch_size = check_count(batch_size, "batch_size")
+    if not (isinstance(blur_sigma, (int, float)) and 0 < blur_sigma < float("inf")):
+        raise ValueError(f"blur_sigma must be a number > 0 (pixels), got {blur_sigma!r}")
+    x = as_model_input(x, model)
+    check_finite(saliency, "saliency")  # NaN would sort anywhere: the pixel order would be meaningless
     sal = saliency_2d(saliency).float()
     if sal.shape[0] != x.shape[0]:
         raise ValueError(f"{sal.shape[0]} saliency maps for {x.shape[0]} images")
@@ -172,8 +179,7 @@ def deletion_insertion(
         sal = F.interpolate(sal[:, None], size=x.shape[2:], mode="bilinear", align_corners=False)[:, 0]
     result: dict[str, list[np.ndarray]] = {"deletion": [], "insertion": []}
     with frozen_eval(model) as dev:
-        x = x.detach().to(dev)
-        targets = resolve_targets(target, x.shape[0], model(x[:1]).shape[1])
+        targets = resolve_targets(target, x.shape[0], model(x[:1]).shape[1], model=model)
         blurred = gaussian_blur(x, blur_sigma)
         # occlusion's fills: "mean" (as 0.0 was on normalized inputs) carries no information for any model
         fill = make_baseline(x, deleted).expand_as(x)

@@ -26,6 +26,7 @@ from . import config
 from .core import frozen_eval, train_mode
 from .data import MANIFEST_FILE, SUBSET_FILE, fashion_mnist, sha256
 from .models import FashionNet
+from .optim.arguments import check_count, check_number, check_pixels
 
 # Checkpoints kept along the run, by optimizer step (469 steps = one epoch at batch size 128).
 CHECKPOINT_STEPS = {"init": 0, "step100": 100, "epoch1": 469, "epoch3": 3 * 469}
@@ -41,6 +42,8 @@ CONV1_WEIGHT_DECAY = 1.0
 @torch.no_grad()
 def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
     """Return the accuracy of ``model`` on ``images`` (N,C,H,W) with ``labels`` (N,); restores train/eval mode."""
+    batch_size = check_count(batch_size, "batch_size")
+    _check_data(images, labels)
     with frozen_eval(model) as dev:
         correct = sum(
             (model(images[i : i + batch_size].to(dev)).argmax(1).cpu() == labels[i : i + batch_size]).sum().item()
@@ -68,9 +71,19 @@ def fit(
     e.g. to save checkpoints. ``optimizer`` is "adam" or "sgd" (momentum 0.9). ``weight_decay``
     maps parameter names to a decay, e.g. ``{"conv1.weight": 1.0}``; the other parameters get none.
     With "adam" the decay is decoupled (AdamW: each step shrinks the weight by ``lr * decay``).
+
+    ``seed`` fixes everything random in the run: the minibatch order and the dropout masks (drawn
+    from torch's global generator, seeded with ``seed`` for the run and restored after it), so two
+    runs from the same weights with the same seed give the same losses. Ctrl-C re-raises after
+    closing the progress bar and restoring the modules' modes; the model keeps the weights reached.
     """
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"optimizer must be 'adam' or 'sgd', not {optimizer!r}")
+    epochs = check_number(epochs, "epochs", hint="e.g. 1 (one pass over the data) or 0.5")
+    lr = check_number(lr, "lr", hint="e.g. 1e-3 for Adam")
+    batch_size = check_count(batch_size, "batch_size")
+    seed = check_count(seed, "seed", minimum=0)
+    _check_data(images, labels)
     dev = config.model_device(model)
     named = {name: p for name, p in model.named_parameters() if p.requires_grad}
     if not named:
@@ -91,28 +104,62 @@ def fit(
     generator = torch.Generator().manual_seed(seed)
     steps_per_epoch = -(-len(labels) // batch_size)
     total_steps = round(epochs * steps_per_epoch)
+    if total_steps < 1:
+        raise ValueError(
+            f"epochs={epochs:g} of {steps_per_epoch} step(s) per epoch rounds to 0 optimizer steps; "
+            f"pass epochs >= {1 / steps_per_epoch:.3g} (one step)"
+        )
     losses: list[float] = []
-    with train_mode(model):
+    # dropout draws from the global generator: seed it for the run, give the caller's state back after
+    cuda = [dev] if dev.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda), train_mode(model):
+        torch.manual_seed(seed)
         if on_step is not None:
             on_step(0, model)
         bar = tqdm(total=total_steps, desc="training", disable=not progress, leave=False)
-        while len(losses) < total_steps:
-            order = torch.randperm(len(labels), generator=generator)
-            for start in range(0, len(labels), batch_size):
-                idx = order[start : start + batch_size]
-                loss = F.cross_entropy(model(images[idx].to(dev)), labels[idx].to(dev))
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                losses.append(loss.item())
-                bar.update(1)
-                bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
-                if on_step is not None:
-                    on_step(len(losses), model)
-                if len(losses) == total_steps:
-                    break
-        bar.close()
+        try:
+            while len(losses) < total_steps:
+                order = torch.randperm(len(labels), generator=generator)
+                for start in range(0, len(labels), batch_size):
+                    idx = order[start : start + batch_size]
+                    logits = model(images[idx].to(dev))
+                    if not losses:  # the class count is known from the first logits
+                        _check_labels(labels, logits.shape[1])
+                    loss = F.cross_entropy(logits, labels[idx].to(dev))
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+                    losses.append(loss.item())
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
+                    if on_step is not None:
+                        on_step(len(losses), model)
+                    if len(losses) == total_steps:
+                        break
+        finally:
+            bar.close()
     return losses
+
+
+def _check_data(images: torch.Tensor, labels: torch.Tensor) -> None:
+    """Check ``images`` are pixels ``(N,C,H,W)`` in [0,1] and ``labels`` ``(N,)`` integer classes >= 0."""
+    check_pixels(images, "images")
+    if not isinstance(labels, torch.Tensor) or labels.dim() != 1 or labels.dtype.is_floating_point:
+        what = f"{labels.dtype} tensor of shape {tuple(labels.shape)}" if isinstance(labels, torch.Tensor) else labels
+        raise ValueError(f"labels must be a 1-d tensor of integer class indices (N,), got {what}; try labels.long()")
+    if len(labels) != len(images):
+        raise ValueError(f"got {len(images)} images but {len(labels)} labels; give one label per image")
+    if len(labels) == 0:
+        raise ValueError("no images to train or evaluate on")
+    _check_labels(labels, None)
+
+
+def _check_labels(labels: torch.Tensor, num_classes: int | None) -> None:
+    """Raise if a label is negative or (with ``num_classes``) past the model's last class."""
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0 or (num_classes is not None and high >= num_classes):
+        top = "" if num_classes is None else f"; the model has {num_classes} classes (0..{num_classes - 1})"
+        raise ValueError(f"labels must be class indices >= 0, got values in [{low}, {high}]{top}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,6 +1,7 @@
 """Models: offline ImageNet predictions, FashionNet accuracy and checksums, torchvision cache paths."""
 
 import copy
+import hashlib
 import shutil
 from urllib.error import URLError
 
@@ -123,15 +124,19 @@ def test_unknown_model_name_suggests_the_closest():
 
 
 def test_torchvision_model_loads_from_a_prepared_cache(tmp_path, monkeypatch):
-    """No download: a weight file already in $TORCH_HOME/hub/checkpoints is used as is."""
+    """No download: a weight file already in $TORCH_HOME/hub/checkpoints is used as is (its name carries its hash)."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    monkeypatch.setattr(torch.hub, "download_url_to_file", _no_network)
-    target = models.torchvision_weights_file("resnet18")
-    assert str(target).startswith(str(tmp_path))
-    assert not model_info("resnet18").offline()
+    monkeypatch.setattr("course_utils.download.urlopen", _no_network)
     reference = torchvision.models.resnet18(weights=None)
+    saved = tmp_path / "resnet18.pth"
+    torch.save(reference.state_dict(), saved)
+    prefix = hashlib.sha256(saved.read_bytes()).hexdigest()[:8]
+    monkeypatch.setattr(models, "_weights_url", lambda name: f"https://download.pytorch.org/models/{name}-{prefix}.pth")
+    target = models.torchvision_weights_file("resnet18")
+    assert str(target).startswith(str(tmp_path)) and target.name == f"resnet18-{prefix}.pth"
+    assert not model_info("resnet18").offline()
     target.parent.mkdir(parents=True)
-    torch.save(reference.state_dict(), target)
+    saved.rename(target)
     assert model_info("resnet18").offline()
     assert "resnet18" in list_models(offline_only=True)
     model = load_model("resnet18", device="cpu")
@@ -146,7 +151,7 @@ def _no_network(url, *args, **kwargs):
 @pytest.mark.parametrize("name", ["alexnet", "vgg16"])
 def test_uncached_torchvision_model_offline_names_the_offline_choice(name, tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    monkeypatch.setattr(torch.hub, "download_url_to_file", _no_network)
+    monkeypatch.setattr("course_utils.download.urlopen", _no_network)
     with pytest.raises(RuntimeError, match="efficientnet_lite0") as err:
         load_model(name)
     assert str(tmp_path) in str(err.value)  # tells where the file is expected

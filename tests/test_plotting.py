@@ -14,6 +14,7 @@ from PIL import Image  # noqa: E402
 
 from course_utils.plotting import (  # noqa: E402
     as_array,
+    class_scatter,
     feature_maps,
     heatmap_overlay,
     image_and_heatmap,
@@ -265,3 +266,48 @@ def test_loss_contour_marks_the_centre_and_labels_the_colorbar():
     assert ax.get_title() == "width 4" and fig.axes[1].get_ylabel() == "test cross-entropy"
     with pytest.raises(ValueError, match="grid"):
         loss_contour(coords, grid[:4])
+
+
+# --------------------------------------------------------------------------- bad calls: clear errors, no open figure
+GRAY = np.zeros((4, 4))
+BAD_PLOTS = [
+    ("a 4-D array", lambda: image_grid([np.zeros((2, 2, 3, 3))]), ValueError, r"shape \(2, 2, 3, 3\).*list\(batch\)"),
+    ("None", lambda: image_grid([GRAY, None]), ValueError, r"cannot show a NoneType"),
+    ("strings", lambda: image_grid([np.array([["a", "b"]])]), ValueError, r"dtype <U1"),
+    ("2 channels last", lambda: image_grid([np.zeros((4, 4, 2))]), ValueError, r"shape \(4, 4, 2\)"),
+    ("titles as a str", lambda: image_grid([GRAY, GRAY], titles="ab"), ValueError, r"titles must be a list"),
+    ("more titles", lambda: image_grid([GRAY], titles=["a", "b"]), ValueError, r"at most one title per image \(1\)"),
+    ("short colours", lambda: image_grid([GRAY] * 2, ["a", "b"], title_colors=["red"]), ValueError, r"one colour per"),
+    ("ncols 0", lambda: image_grid([GRAY] * 2, ncols=0), ValueError, r"ncols must be a positive int"),
+    ("ncols -1", lambda: image_grid([GRAY] * 2, ncols=-1), ValueError, r"ncols must be a positive int"),
+    ("ncols 1.5", lambda: image_grid([GRAY] * 2, ncols=1.5), ValueError, r"ncols must be a positive int"),
+    ("cell 0", lambda: image_grid([GRAY], cell=0), ValueError, r"cell must be a panel size"),
+    ("cell NaN", lambda: image_grid([GRAY], cell=float("nan")), ValueError, r"cell must be a panel size"),
+    ("unknown cmap", lambda: image_grid([GRAY], cmap="viridiss"), ValueError, r"viridiss"),
+    ("overlay cmap", lambda: heatmap_overlay(GRAY, GRAY, cmap="jett"), ValueError, r"jett"),
+    ("3-D heatmap", lambda: image_and_heatmap(GRAY, np.zeros((2, 4, 4))), ValueError, r"heatmap must be 2-D"),
+    ("predictions short", lambda: images_with_predictions([GRAY] * 2, [[("a", 0.5)]]), ValueError, r"2 images, 1 pred"),
+    ("not pairs", lambda: prediction_bars([0.5, 0.2]), ValueError, r"\(class name, probability\) pairs"),
+    ("scatter labels", lambda: class_scatter(np.zeros((5, 2)), [0, 1], ["a", "b"]), ValueError, r"labels \(N,\)"),
+    ("all-NaN loss", lambda: loss_contour([0, 1], np.full((2, 2), np.nan)), ValueError, r"no finite value"),
+]
+
+
+@pytest.mark.parametrize("call, error, message", [c[1:] for c in BAD_PLOTS], ids=[c[0] for c in BAD_PLOTS])
+def test_bad_plot_calls_raise_a_clear_error_and_leave_no_figure_open(call, error, message):
+    plt.close("all")
+    with pytest.raises(error, match=message):
+        call()
+    assert plt.get_fignums() == [], "the helper left a half-drawn figure open"
+
+
+def test_a_helper_drawing_into_a_given_axes_leaves_the_callers_figure_open_on_error():
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match="jett"):
+        heatmap_overlay(GRAY, GRAY, ax=ax, cmap="jett")
+    assert plt.get_fignums() == [fig.number]  # the caller's figure: theirs to close
+
+
+def test_image_grid_accepts_any_iterable_of_images():
+    fig = image_grid(iter([GRAY, np.ones((4, 4))]), titles=["zeros", "ones"])
+    assert [ax.get_title() for ax in image_axes(fig)] == ["zeros", "ones"]

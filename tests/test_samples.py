@@ -50,3 +50,10 @@ def test_a_damaged_photo_is_caught_by_its_checksum(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="checksum mismatch"):
         load_image("squirrel")
     assert json.loads((tmp_path / "MANIFEST.json").read_text())["photos"]["squirrel"]["license"]
+
+
+def test_a_broken_manifest_leaves_the_pip_photos_usable(tmp_path, monkeypatch):
+    (tmp_path / "MANIFEST.json").write_text("{ not json")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    with pytest.warns(UserWarning, match="photos are unavailable"):
+        assert samples._course_photos() == {}

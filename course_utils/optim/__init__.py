@@ -14,6 +14,15 @@ The package follows the loop's three questions, one module each, plus the loop a
 Every model takes pixels in [0,1], so images are pixels everywhere. Objectives are *maximized*;
 ``history`` holds the objective's value at each step. The loop only computes: showing the result
 is the notebook's (or ``plotting``'s) job. Taught in notebooks 07, 08, 09, 10 and 11.
+
+Ctrl-C, the course's one rule: a function whose result is an *image being made* (``optimize_image``
+and every recipe here, ``adversarial.fooling_image``) stops at once, warns how far it got and
+returns the image reached; a recipe of several stages (``deep_dream``'s octaves) stops them all.
+A function whose result is a *measurement* (attack accuracy, training losses, loss surfaces)
+re-raises ``KeyboardInterrupt`` after its cleanup: a half-finished number would be a wrong one.
+
+Bad arguments (``steps=-3``, ``lr=-0.1``, NaN pixels, ``jitter(-3)``, ``scale=0``) raise at once
+with the valid range; class targets may be indices or class names (``"flamingo"``).
 """
 
 from .loop import NormalizedGradient, OptimizerFactory, Result, make_optimizer, optimize_image
@@ -26,8 +35,10 @@ from .objectives import (
     feature_match,
     gram_match,
     gram_matrix,
+    has_class_names,
     l2,
     layer_norm,
+    resolve_class_names,
     total_variation,
 )
 from .parameterizations import FourierImage, Param, PixelImage
@@ -36,6 +47,7 @@ from .recipes import (
     class_probability,
     class_visualization,
     deep_dream,
+    default_size,
     feature_error,
     gram_error,
     high_frequency_fraction,
@@ -68,11 +80,13 @@ __all__ = [
     "clip_pixels",
     "compose",
     "deep_dream",
+    "default_size",
     "feature_error",
     "feature_match",
     "gram_error",
     "gram_match",
     "gram_matrix",
+    "has_class_names",
     "high_frequency_fraction",
     "input_channels",
     "invert_features",
@@ -86,6 +100,7 @@ __all__ = [
     "project_linf",
     "random_rotate",
     "random_scale",
+    "resolve_class_names",
     "standard_transforms",
     "style_transfer",
     "total_variation",

@@ -9,6 +9,7 @@ operations edit the pixels after each optimizer step. Taught in notebook 07; use
 from __future__ import annotations
 
 import random
+import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
@@ -20,12 +21,16 @@ from tqdm.auto import tqdm
 
 from ..core import frozen_eval
 from ..hooks import StopForward, get_layer, hooked
+from .arguments import check_count, check_number
 from .objectives import Acts, Objective
-from .parameterizations import Param
+from .parameterizations import FourierImage, Param, PixelImage
 from .steps import StepOp
 from .transforms import Transform, compose
 
 OptimizerFactory = Callable[[list[torch.Tensor], float], torch.optim.Optimizer]
+# how PyTorch words a layer's refusal of an input's shape (a Linear's matmul, a conv's channels or size)
+_SHAPE_ERROR = re.compile(r"shapes cannot be multiplied|channels|[Ss]ize|shape|dimension")
+_NEGATE_HINT = "objectives are maximized: to minimize one, negate it (-objective), not the learning rate"
 
 
 class NormalizedGradient(torch.optim.Optimizer):
@@ -35,7 +40,8 @@ class NormalizedGradient(torch.optim.Optimizer):
     """
 
     def __init__(self, params: Iterable[torch.Tensor], lr: float = 0.01):
-        super().__init__(params, {"lr": lr})
+        # a negative lr would silently run the opposite optimization (descent instead of ascent)
+        super().__init__(params, {"lr": check_number(lr, "lr", hint=_NEGATE_HINT)})
 
     @torch.no_grad()
     def step(self, closure: Callable[[], float] | None = None) -> float | None:  # type: ignore[override]
@@ -52,7 +58,12 @@ class NormalizedGradient(torch.optim.Optimizer):
 
 
 def make_optimizer(optimizer: str | OptimizerFactory, params: list[torch.Tensor], lr: float) -> torch.optim.Optimizer:
-    """Build the optimizer by name ("adam", "sgd", "lbfgs", "normalized") or call a factory ``f(params, lr)``."""
+    """Build the optimizer by name ("adam", "sgd", "lbfgs", "normalized") or call a factory ``f(params, lr)``.
+
+    ``lr`` must be a finite number > 0 for every optimizer (a zero step does nothing, a negative one
+    runs the opposite optimization).
+    """
+    lr = check_number(lr, "lr", hint=_NEGATE_HINT)
     if callable(optimizer):
         return optimizer(params, lr)
     choices: dict[str, Callable[[], torch.optim.Optimizer]] = {
@@ -91,11 +102,39 @@ def optimize_image(
 
     Each step: param.image() → transforms → model, recording the layers the objective names and
     ending the pass once they are all computed; an optimizer step on ``-objective``; the param's
-    constraint, then ``step_ops``. ``callback(step, image)`` sees each step's image; Ctrl-C returns
-    what was reached. ``seed`` fixes the random transforms (``random``'s state is restored after).
+    constraint, then ``step_ops``. ``callback(step, image)`` sees each step's image. ``seed`` fixes
+    the random transforms (``random``'s state is restored after). ``steps >= 1`` and ``lr > 0``.
+
+    Ctrl-C (``KeyboardInterrupt``) stops the loop, warns how many steps were done and returns the
+    image reached: the course's rule for every image optimization (see ``optim``).
     """
+    return _optimize(model, objective, param, steps, lr, optimizer, transforms, step_ops, callback, progress, seed)[0]
+
+
+def _optimize(
+    model: nn.Module,
+    objective: Objective,
+    param: Param,
+    steps: int,
+    lr: float,
+    optimizer: str | OptimizerFactory,
+    transforms: Transform | Sequence[Transform] | None,
+    step_ops: Sequence[StepOp],
+    callback: Callable[[int, torch.Tensor], None] | None,
+    progress: bool,
+    seed: int | None,
+    warn_interrupt: bool = True,
+) -> tuple[Result, bool]:
+    """``optimize_image``, also saying whether Ctrl-C stopped it (multi-stage recipes then stop too)."""
     if not isinstance(objective, Objective):
         raise TypeError(f"objective must be an optim.Objective (e.g. optim.class_logit(281)), not {type(objective)}")
+    if not isinstance(param, (PixelImage, FourierImage)):
+        raise TypeError(
+            f"param must be an optim.PixelImage or optim.FourierImage, not {type(param).__name__}; "
+            "to start from a tensor of pixels, pass optim.PixelImage(init=x)"
+        )
+    steps = check_count(steps, "steps")
+    lr = check_number(lr, "lr", hint=_NEGATE_HINT)
     transform = transforms if transforms is None or callable(transforms) else compose(transforms)
     modules = {name: get_layer(model, name) for name in objective.layers if name not in ("logits", "image", "input")}
     acts: Acts = {}
@@ -115,21 +154,36 @@ def optimize_image(
         acts.clear()
         image = param.image()
         x = transform(image) if transform is not None else image
-        with suppress(StopForward):
-            acts["logits"] = model(x)
+        try:
+            with suppress(StopForward):
+                acts["logits"] = model(x)
+        except RuntimeError as exc:  # e.g. a fixed-size model (FashionNet: 28 px) given another size
+            if history or not _SHAPE_ERROR.search(str(exc)):
+                raise
+            raise ValueError(
+                f"the model cannot run on the image being optimized, shape {tuple(x.shape)}: {exc}. "
+                "Give the image the channel count and size the model takes (FashionNet: (1,1,28,28))"
+            ) from exc
+        missing = [name for name in modules if name not in acts]
+        if missing:
+            raise ValueError(
+                f"layer {missing[0]!r} did not run in the forward pass, so the objective has nothing to measure; "
+                "name a layer that forward() calls (see hooks.layer_names(model))"
+            )
         acts.update(image=image, input=x)
         loss = -objective(acts)
         loss.backward()
         return float(loss.detach())
 
     history: list[float] = []
+    interrupted = False
     rng_state = random.getstate()
     with frozen_eval(model) as device, hooked(forward=[(m, record(name)) for name, m in modules.items()]):
         param.to(device)
         opt = make_optimizer(optimizer, param.parameters(), lr)
+        bar = tqdm(range(steps), desc=str(objective)[:40], disable=not progress, leave=False)
         try:
             random.seed(seed)  # seed=None: fresh randomness, still restored below
-            bar = tqdm(range(steps), desc=str(objective)[:40], disable=not progress, leave=False)
             for step in bar:
                 history.append(-opt.step(closure))  # the objective before this step (L-BFGS: its first evaluation)
                 with torch.no_grad():
@@ -141,8 +195,11 @@ def optimize_image(
                 if callback is not None:
                     callback(step, param.image().detach())
         except KeyboardInterrupt:
-            warnings.warn(f"interrupted after {len(history)} of {steps} steps; returning the image", stacklevel=2)
+            interrupted = True
+            if warn_interrupt:
+                warnings.warn(f"interrupted after {len(history)} of {steps} steps; returning the image", stacklevel=3)
         finally:
+            bar.close()
             random.setstate(rng_state)
             acts.clear()  # drop the last pass's activations (and their graph) now, not at garbage collection
-    return Result(param.image().detach().cpu(), history)
+    return Result(param.image().detach().cpu(), history), interrupted

@@ -9,12 +9,16 @@ names of the layers it needs recorded. Objectives compose like numbers (``a + b`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-from ..core import Target, resolve_targets
+from ..core import Target, class_names_of, frozen_eval, resolve_targets
+from .arguments import check_count, check_number
 
 # {"image": (N,C,H,W) pixels, "input": what the model saw, "logits": (N,K), layer name: its output}
 Acts = dict[str, torch.Tensor]
@@ -54,8 +58,10 @@ class Objective:
         return Objective(lambda a: self(a) - other(a), f"{self} - {_wrap(other)}", self.layers + other.layers)
 
     def __mul__(self, weight: float) -> Objective:
-        if not isinstance(weight, (int, float)):
+        if not isinstance(weight, (int, float)) or isinstance(weight, bool):
             return NotImplemented
+        if not math.isfinite(weight):
+            raise ValueError(f"an objective's weight must be a finite number, got {weight}")
         return Objective(lambda a: weight * self(a), f"{weight:g}·{_wrap(self)}", self.layers)
 
     __rmul__ = __mul__
@@ -66,20 +72,60 @@ def _wrap(obj: Objective) -> str:
     return f"({obj})" if any(op in obj.name for op in (" + ", " - ")) else obj.name
 
 
+def _count(target: Target) -> int:
+    """How many targets were given: 1 for a single one, else the length of the list, tensor or array."""
+    if isinstance(target, (torch.Tensor, np.ndarray)):
+        return max(1, int(np.prod(target.shape)))
+    if isinstance(target, Sequence) and not isinstance(target, str):
+        return len(target)
+    return 1
+
+
+def has_class_names(target: Target) -> bool:
+    """True if ``target`` holds a class name (a string): looking it up needs the model's class names."""
+    if isinstance(target, str):
+        return True
+    if isinstance(target, np.ndarray):
+        return target.dtype.kind in "US"
+    return isinstance(target, Sequence) and any(isinstance(v, str) for v in target)
+
+
+def resolve_class_names(model: nn.Module, target: Target, probe: torch.Tensor) -> Target:
+    """Return ``target`` with its class names looked up among ``model``'s classes (unchanged if it has none).
+
+    FashionNet's names and a model's ``class_names`` are known at once; otherwise one forward pass
+    of ``probe[:1]`` (pixels) tells the number of classes, and 1000 means ImageNet's names.
+    """
+    if not has_class_names(target):
+        return target
+    num_classes = None
+    if class_names_of(model) is None:
+        with torch.no_grad(), frozen_eval(model) as device:
+            num_classes = model(probe[:1].detach().to(device)).shape[1]
+    return resolve_targets(target, _count(target), num_classes=num_classes, model=model)
+
+
 def _class_picker(target: Target) -> tuple[Callable[[torch.Tensor], torch.Tensor], str]:
-    """Check ``target`` now; return ``pick(scores (N,K)) -> (N,)`` (checked against K when run) and a label."""
-    if isinstance(target, torch.Tensor):
-        count = target.numel()
-    elif isinstance(target, Sequence) and not isinstance(target, str):
-        count = len(target)
+    """Check ``target`` now; return ``pick(scores (N,K)) -> (N,)`` (checked against K when run) and a label.
+
+    Class names are looked up when the scores first arrive: 1000 classes means ImageNet's names
+    (the recipes, which know the model, look names up before the loop with ``resolve_class_names``).
+    """
+    count = _count(target)
+    if has_class_names(target):
+        given: Target = target
+        label = repr(target) if isinstance(target, str) else str(np.asarray(target).tolist())
     else:
-        count = 1
-    classes = resolve_targets(target, count)  # wrong types and negative classes fail here, before any work
-    label = str(int(classes[0])) if count == 1 else str(classes.tolist())
+        given = resolve_targets(target, count)  # wrong types and negative classes fail now, before any work
+        label = str(int(given[0])) if count == 1 else str(given.tolist())
+    by_classes: dict[int, torch.Tensor] = {}  # names looked up once per number of classes
 
     def pick(scores: torch.Tensor) -> torch.Tensor:
         # only now is the number of classes known; one class is repeated for every image
-        index = resolve_targets(classes, scores.shape[0], num_classes=scores.shape[1]).to(scores.device)
+        k = scores.shape[1]
+        if k not in by_classes:
+            by_classes[k] = resolve_targets(given, count, num_classes=k)
+        index = resolve_targets(by_classes[k], scores.shape[0], num_classes=k).to(scores.device)
         return scores.gather(1, index[:, None])[:, 0]
 
     return pick, label
@@ -99,7 +145,16 @@ def class_log_prob(target: Target) -> Objective:
 
 def channel(layer: str, index: int) -> Objective:
     """The mean activation of channel ``index`` of ``layer`` (negate the objective to minimize it)."""
-    return Objective(lambda a: a[layer][:, index].mean(), f"{layer}[{index}]", [layer])
+    index = check_count(index, "channel index", minimum=0)  # -1 would silently mean "the last channel"
+
+    def fn(a: Acts) -> torch.Tensor:
+        act = a[layer]
+        if act.dim() < 2 or index >= act.shape[1]:
+            count = act.shape[1] if act.dim() >= 2 else 0
+            raise ValueError(f"channel {index} is out of range: layer {layer!r} has {count} channels (0..{count - 1})")
+        return act[:, index].mean()
+
+    return Objective(fn, f"{layer}[{index}]", [layer])
 
 
 def layer_norm(layer: str) -> Objective:
@@ -109,13 +164,22 @@ def layer_norm(layer: str) -> Objective:
 
 def feature_match(layer: str, target: torch.Tensor) -> Objective:
     """Minus the relative squared error ``‖φ(x) − φ₀‖² / ‖φ₀‖²`` of ``layer``'s features (inversion)."""
-    target = target.detach()
+    target = _finite_features(target, "feature_match")
     norm = target.pow(2).sum().clamp_min(1e-12)
 
     def fn(a: Acts) -> torch.Tensor:
         return -(a[layer] - target.to(a[layer].device)).pow(2).sum() / norm.to(a[layer].device)
 
     return Objective(fn, f"-‖{layer} − φ₀‖²/‖φ₀‖²", [layer])
+
+
+def _finite_features(target: torch.Tensor, what: str) -> torch.Tensor:
+    """Return ``target`` detached, or raise if it holds NaN/Inf (the objective would be NaN at every step)."""
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(f"{what} needs the target features as a tensor, not {type(target).__name__}")
+    if not bool(torch.isfinite(target).all()):
+        raise ValueError(f"{what}: the target features hold NaN or infinite values; check the reference image")
+    return target.detach()
 
 
 def gram_matrix(x: torch.Tensor) -> torch.Tensor:
@@ -129,7 +193,7 @@ def gram_matrix(x: torch.Tensor) -> torch.Tensor:
 
 def gram_match(layer: str, target_gram: torch.Tensor) -> Objective:
     """Minus the mean squared difference between ``layer``'s Gram matrix and ``target_gram`` (style)."""
-    target_gram = target_gram.detach()
+    target_gram = _finite_features(target_gram, "gram_match")
 
     def fn(a: Acts) -> torch.Tensor:
         return -(gram_matrix(a[layer]) - target_gram.to(a[layer].device)).pow(2).mean()
@@ -144,6 +208,8 @@ def l2() -> Objective:
 
 def total_variation(beta: float = 2.0) -> Objective:
     """The mean ``(Δx² + Δy²)^(β/2)`` over pixels: large for noisy images (use as ``- w * total_variation()``)."""
+
+    beta = check_number(beta, "beta", hint="total_variation(beta) is usually 1 or 2")
 
     def fn(a: Acts) -> torch.Tensor:
         img = a["image"]

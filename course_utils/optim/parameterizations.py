@@ -11,6 +11,18 @@ from collections.abc import Sequence
 
 import torch
 
+from .arguments import check_count, check_number, check_pixels
+
+
+def _check_shape(shape: Sequence[int]) -> tuple[int, int, int, int]:
+    """Return ``shape`` as an ``(N,C,H,W)`` tuple of positive ints; anything else raises with an example."""
+    if isinstance(shape, torch.Size):
+        shape = tuple(shape)
+    if not isinstance(shape, Sequence) or isinstance(shape, str) or len(shape) != 4:
+        raise ValueError(f"shape must be (N,C,H,W), e.g. (1, 3, 128, 128), got {shape!r}")
+    n, c, h, w = (check_count(v, f"shape[{i}]", what="NCHW"[i]) for i, v in enumerate(shape))
+    return n, c, h, w
+
 
 class PixelImage:
     """Optimize the pixels themselves, kept in [0,1] by clipping after each step.
@@ -27,15 +39,12 @@ class PixelImage:
         seed: int | None = 0,
     ):
         if init is not None:
-            if init.dim() != 4 or init.min() < 0 or init.max() > 1:
-                raise ValueError(
-                    "init must be pixels of shape (N,C,H,W) in [0,1], as images.preprocess() and "
-                    "images.to_tensor() give them; do not normalize them yourself"
-                )
-            pixels = init.detach().clone().float()
+            # NaN would pass a [0,1] range test; uint8 0..255 is refused; float64 is optimized as float32
+            pixels = check_pixels(init, "init").detach().clone().float()
         else:
+            sd = check_number(sd, "sd", low_open=False, hint="sd is the noise level of the start image, e.g. 0.1")
             gen = torch.Generator().manual_seed(seed) if seed is not None else None
-            pixels = (0.5 + sd * torch.randn(tuple(shape), generator=gen)).clamp(0, 1)
+            pixels = (0.5 + sd * torch.randn(_check_shape(shape), generator=gen)).clamp(0, 1)
         self.pixels = pixels.requires_grad_(True)
 
     def parameters(self) -> list[torch.Tensor]:
@@ -80,7 +89,9 @@ class FourierImage:
         decorrelate: bool = True,
         seed: int | None = 0,
     ):
-        n, c, h, w = shape
+        n, c, h, w = _check_shape(shape)
+        sd = check_number(sd, "sd", low_open=False, hint="sd is the spectrum's starting noise level, e.g. 0.01")
+        decay = check_number(decay, "decay", low_open=False, hint="decay is the 1/f^decay exponent, usually 1")
         if decorrelate and c != 3:
             raise ValueError(f"colour decorrelation needs 3 channels, got {c}; pass decorrelate=False")
         self.size, self.decorrelate = (h, w), decorrelate

@@ -8,6 +8,7 @@ then run the loop. ``class_probability``, ``feature_error``, ``gram_error`` and
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
 import torch
@@ -15,9 +16,11 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..core import Target, frozen_eval, resolve_targets
+from ..core import Target, check_finite, frozen_eval, resolve_targets
 from ..hooks import capture_activations, get_layer, run_until
-from .loop import Result, optimize_image
+from ..models import FashionNet
+from .arguments import check_count, check_number, check_pixels
+from .loop import Result, _optimize, optimize_image
 from .objectives import (
     Objective,
     channel,
@@ -28,6 +31,7 @@ from .objectives import (
     gram_matrix,
     l2,
     layer_norm,
+    resolve_class_names,
     total_variation,
 )
 from .parameterizations import FourierImage, Param, PixelImage
@@ -41,9 +45,10 @@ Callback = Callable[[int, torch.Tensor], None]
 @torch.no_grad()
 def class_probability(model: nn.Module, image: torch.Tensor, target: Target) -> float:
     """Return the softmax probability of class ``target`` for ``image`` ``(1,C,H,W)``, pixels in [0,1]."""
+    check_pixels(image, "image")
     with frozen_eval(model) as device:
         probs = F.softmax(model(image.to(device)), dim=1)
-    index = resolve_targets(target, 1, num_classes=probs.shape[1])
+    index = resolve_targets(target, 1, num_classes=probs.shape[1], model=model)
     return float(probs[0, index[0]])
 
 
@@ -63,6 +68,7 @@ def high_frequency_fraction(image: torch.Tensor, cutoff: float = 0.25) -> float:
 @torch.no_grad()
 def layer_features(model: nn.Module, layer: str, pixels: torch.Tensor) -> torch.Tensor:
     """Return ``layer``'s activation (detached) for ``pixels`` ``(N,C,H,W)`` in [0,1]; later layers never run."""
+    check_finite(pixels, "pixels")  # a NaN would give NaN features, and every measure built on them
     module = get_layer(model, layer)
     with frozen_eval(model) as device, capture_activations(model, layer) as acts:
         run_until(model, pixels.to(device), stop_at=module)
@@ -97,6 +103,18 @@ def input_channels(model: nn.Module) -> int:
     return first.in_channels if first is not None else 3
 
 
+def default_size(model: nn.Module) -> int:
+    """Return the image side an optimization starts from: 28 for FashionNet (its classifier is fixed), else 128."""
+    return 28 if isinstance(model, FashionNet) else 128
+
+
+def _side(model: nn.Module, size: int | None) -> int:
+    """Return the checked image side: ``size``, or the model's ``default_size`` for None."""
+    return (
+        default_size(model) if size is None else check_count(size, "size", minimum=8, what="the image side in pixels")
+    )
+
+
 def _start_image(model: nn.Module, size: int, fourier: bool, seed: int) -> Param:
     """Return a fresh parameterized image of the model's channel count, square ``size``."""
     c = input_channels(model)
@@ -108,7 +126,7 @@ def class_visualization(
     model: nn.Module,
     target: Target,
     steps: int = 80,
-    size: int = 128,
+    size: int | None = None,
     seed: int = 0,
     lr: float = 0.05,
     l2_weight: float = 0.0,
@@ -127,13 +145,17 @@ def class_visualization(
     Gradient ascent on the class logit (or its log-probability if ``softmax``) from noise,
     with optional L2 and total-variation penalties, blur every ``blur_every_k`` steps, jitter,
     or the Fourier parameterization (Simonyan et al. 2014; Yosinski et al. 2015; Olah et al. 2017).
+    ``size`` defaults to the model's own (``default_size``: 28 px for FashionNet, 128 px otherwise).
     """
+    l2_weight = check_number(l2_weight, "l2_weight", low_open=False, hint="it is a penalty weight (0 = off)")
+    tv_weight = check_number(tv_weight, "tv_weight", low_open=False, hint="it is a penalty weight (0 = off)")
+    param = _start_image(model, _side(model, size), fourier, seed)
+    target = resolve_class_names(model, target, param.image())  # "flamingo" -> 130
     objective = class_log_prob(target) if softmax else class_logit(target)
     if l2_weight:
         objective = objective - l2_weight * l2()
     if tv_weight:
         objective = objective - tv_weight * total_variation()
-    param = _start_image(model, size, fourier, seed)
     if transforms is None and jitter_px:
         transforms = jitter(jitter_px)
     ops = [blur_every(blur_every_k, blur_sigma)] if blur_sigma else []
@@ -156,7 +178,7 @@ def channel_visualization(
     layer: str,
     index: int,
     steps: int = 80,
-    size: int = 128,
+    size: int | None = None,
     seed: int = 0,
     sign: int = +1,
     lr: float = 0.05,
@@ -164,10 +186,14 @@ def channel_visualization(
     transforms: Transform | None = None,
     progress: bool = True,
 ) -> torch.Tensor:
-    """Return a ``(1,C,size,size)`` image in [0,1] that maximizes (``sign=+1``) or minimizes (-1) a channel."""
-    if sign not in (1, -1):
+    """Return a ``(1,C,size,size)`` image in [0,1] that maximizes (``sign=+1``) or minimizes (-1) a channel.
+
+    ``size`` defaults to the model's own (``default_size``: 28 px for FashionNet, 128 px otherwise).
+    """
+    if isinstance(sign, bool) or sign not in (1, -1):
         raise ValueError("sign must be +1 (maximize) or -1 (minimize)")
     objective = channel(layer, index) if sign == 1 else -channel(layer, index)
+    size = _side(model, size)
     param = _start_image(model, size, fourier, seed)
     transforms = standard_transforms(size) if transforms is None else transforms
     return optimize_image(
@@ -193,6 +219,8 @@ def invert_features(
     Mahendran & Vedaldi (2015): minimize the relative feature error plus a total-variation
     prior, starting from noise.
     """
+    check_pixels(image, "image")
+    tv_weight = check_number(tv_weight, "tv_weight", low_open=False, hint="it is a penalty weight (0 = off)")
     objective = feature_match(layer, layer_features(model, layer, image))
     if tv_weight:
         objective = objective - tv_weight * total_variation()
@@ -226,34 +254,59 @@ def deep_dream(
 ) -> torch.Tensor:
     """Return ``image`` ``(1,3,H,W)`` in [0,1] with whatever ``layer`` sees amplified (Mordvintsev et al. 2015).
 
-    Runs from the smallest octave (``image`` shrunk by ``scale**(octaves-1)``) to full size;
-    at each octave, normalized gradient steps on ``‖layer‖²`` (or one channel's mean) with
-    jitter, and the detail added so far is carried up to the next octave.
+    Runs from the smallest octave (``image`` shrunk by ``scale**(octaves-1)``, ``scale >= 1``) to full
+    size; at each octave, normalized gradient steps of ``step_size > 0`` on ``‖layer‖²`` (or one
+    channel's mean) with jitter, and the detail added so far is carried up to the next octave.
+    Ctrl-C stops the whole dream (not just the current octave) and returns the detail reached so
+    far, added to ``image`` at full size, with a warning. A float64 image is dreamed in float32.
     """
-    if image.dim() != 4 or image.min() < 0 or image.max() > 1:
-        raise ValueError("deep_dream wants pixels (1,3,H,W) in [0,1]; use images.preprocess() or images.to_tensor()")
-    if octaves < 1:
-        raise ValueError(f"octaves must be at least 1, got {octaves}")
+    image = check_pixels(image, "image").float()
+    octaves = check_count(octaves, "octaves", what="image scales; 1 dreams at full size only")
+    scale = check_number(
+        scale, "scale", low=1, low_open=False, hint="it is the size ratio between octaves, e.g. 1.4 (not its inverse)"
+    )
+    steps_per_octave = check_count(steps_per_octave, "steps_per_octave")
+    step_size = check_number(step_size, "step_size", hint="a negative step would erase what the layer sees, not dream")
     objective = layer_norm(layer) if channel_index is None else channel(layer, channel_index)
+    move = jitter(jitter_px)
     h, w = image.shape[-2:]
     sizes = [(max(8, round(h / scale**i)), max(8, round(w / scale**i))) for i in reversed(range(octaves))]
     detail = torch.zeros_like(image[..., : sizes[0][0], : sizes[0][1]])
-    for octave, size in enumerate(tqdm(sizes, desc=f"DeepDream {layer}", disable=not progress, leave=False)):
-        base = F.interpolate(image, size=size, mode="bilinear", align_corners=False, antialias=True)
-        detail = F.interpolate(detail, size=size, mode="bilinear", align_corners=False)
-        param = PixelImage(init=(base + detail).clamp(0, 1))
-        dreamed = optimize_image(
-            model,
-            objective,
-            param,
-            steps=steps_per_octave,
-            lr=step_size,
-            optimizer="normalized",
-            transforms=jitter(jitter_px),
-            progress=False,
-            seed=seed + octave,
-        ).image  # a fresh jitter sequence per octave
-        detail = dreamed - base
+    interrupted, done = False, 0
+    bar = tqdm(sizes, desc=f"DeepDream {layer}", disable=not progress, leave=False)
+    try:
+        for octave, size in enumerate(bar):
+            base = F.interpolate(image, size=size, mode="bilinear", align_corners=False, antialias=True)
+            detail = F.interpolate(detail, size=size, mode="bilinear", align_corners=False)
+            param = PixelImage(init=(base + detail).clamp(0, 1))
+            result, interrupted = _optimize(
+                model,
+                objective,
+                param,
+                steps_per_octave,
+                step_size,
+                "normalized",
+                move,
+                (),
+                None,
+                False,
+                seed + octave,  # a fresh jitter sequence per octave
+                warn_interrupt=False,
+            )
+            detail = result.image.to(base.device) - base  # an interrupted octave keeps the steps it took
+            if interrupted:
+                break
+            done = octave + 1  # octaves finished
+    except KeyboardInterrupt:  # between two octaves' optimizations: keep the detail of the finished ones
+        interrupted = True
+    finally:
+        bar.close()
+    if interrupted:
+        warnings.warn(
+            f"DeepDream interrupted after {done} of {octaves} octaves; returning the image dreamed so far", stacklevel=2
+        )
+        base = F.interpolate(image, size=(h, w), mode="bilinear", align_corners=False, antialias=True)
+        detail = F.interpolate(detail, size=(h, w), mode="bilinear", align_corners=False)
     return (base + detail).clamp(0, 1)
 
 
@@ -284,6 +337,12 @@ def style_transfer(
     """
     if init not in ("content", "noise"):
         raise ValueError(f"init must be 'content' or 'noise', not {init!r}")
+    check_pixels(content, "content")
+    check_pixels(style, "style")
+    if isinstance(style_layers, str):
+        raise TypeError(f"style_layers must be a list of layer names, e.g. [{style_layers!r}], not one string")
+    for name, weight in (("content_weight", content_weight), ("style_weight", style_weight), ("tv_weight", tv_weight)):
+        check_number(weight, name, low_open=False, hint="weights are >= 0; 0 turns that term off")
     parts: list[Objective] = []
     if content_weight:
         parts.append(content_weight * feature_match(content_layer, layer_features(model, content_layer, content)))

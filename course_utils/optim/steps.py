@@ -12,6 +12,7 @@ from collections.abc import Callable
 import torch
 
 from ..images import gaussian_blur
+from .arguments import check_count, check_number, check_pixels
 from .parameterizations import Param, PixelImage
 
 StepOp = Callable[[int, Param], None]
@@ -25,7 +26,9 @@ def _pixels_of(param: Param, what: str) -> torch.Tensor:
 
 
 def blur_every(k: int, sigma: float = 0.5) -> StepOp:
-    """Blur the pixels every ``k`` steps: a cheap prior against high frequencies (Yosinski et al. 2015)."""
+    """Blur the pixels every ``k >= 1`` steps: a cheap prior against high frequencies (Yosinski et al. 2015)."""
+    k = check_count(k, "blur_every k", what="steps between blurs")
+    sigma = check_number(sigma, "blur sigma (pixels)", low_open=False, hint="0 turns the blur off")
 
     @torch.no_grad()
     def op(step: int, param: Param) -> None:
@@ -42,8 +45,9 @@ def clip_pixels() -> StepOp:
 
 
 def project_linf(x0: torch.Tensor, eps: float) -> StepOp:
-    """Keep the pixels within ``eps`` of ``x0`` ``(N,C,H,W)`` in every pixel (L∞ ball) and inside [0,1]."""
-    x0 = x0.detach()
+    """Keep the pixels within ``eps`` (in [0,1]) of ``x0`` ``(N,C,H,W)`` in every pixel (L∞ ball) and inside [0,1]."""
+    x0 = check_pixels(x0, "x0").detach()
+    eps = check_number(eps, "eps", high=1, low_open=False, hint="eps is a pixel distance, e.g. 2/255")
 
     @torch.no_grad()
     def op(step: int, param: Param) -> None:

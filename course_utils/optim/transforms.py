@@ -9,16 +9,29 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import torch
 import torch.nn.functional as F
 
+from .arguments import check_count, check_number
+
 Transform = Callable[[torch.Tensor], torch.Tensor]
 
 
+def _choices(values: Sequence[float], what: str, check: Callable[[float], float]) -> list[float]:
+    """Return ``values`` as a non-empty list of checked numbers (a transform draws one per call)."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"{what} wants a list of values to draw from, e.g. [0.95, 1.0, 1.05], not {values!r}")
+    chosen = [check(v) for v in values]
+    if not chosen:
+        raise ValueError(f"{what} needs at least one value to draw from, e.g. [0.95, 1.0, 1.05]")
+    return chosen
+
+
 def jitter(d: int) -> Transform:
-    """Shift the image by up to ``d`` pixels in x and y (circularly), a new shift each step."""
+    """Shift the image by up to ``d`` pixels in x and y (circularly), a new shift each step (``d >= 0``)."""
+    d = check_count(d, "jitter distance d", minimum=0, what="pixels")
 
     def fn(x: torch.Tensor) -> torch.Tensor:
         dy, dx = random.randint(-d, d), random.randint(-d, d)
@@ -28,15 +41,18 @@ def jitter(d: int) -> Transform:
 
 
 def pad(k: int, value: float = 0.5) -> Transform:
-    """Pad by ``k`` pixels of constant ``value`` so jitter and rotation do not wrap the border."""
+    """Pad by ``k >= 0`` pixels of constant ``value`` so jitter and rotation do not wrap the border."""
+    k = check_count(k, "pad width k", minimum=0, what="pixels")  # a negative pad would crop
+    value = check_number(value, "pad value", low=0, high=1, low_open=False, hint="it is a pixel value")
     return lambda x: F.pad(x, (k, k, k, k), value=value)
 
 
 def random_scale(scales: Sequence[float]) -> Transform:
-    """Resize by a factor drawn from ``scales`` (bilinear)."""
+    """Resize by a factor drawn from ``scales`` (bilinear; each factor > 0)."""
+    scales = _choices(scales, "random_scale", lambda v: check_number(v, "a scale factor", hint="1 keeps the size"))
 
     def fn(x: torch.Tensor) -> torch.Tensor:
-        s = random.choice(list(scales))
+        s = random.choice(scales)
         if s == 1:
             return x
         return F.interpolate(x, scale_factor=s, mode="bilinear", align_corners=False)
@@ -46,9 +62,12 @@ def random_scale(scales: Sequence[float]) -> Transform:
 
 def random_rotate(degrees: Sequence[float]) -> Transform:
     """Rotate by an angle drawn from ``degrees`` about the image centre (bilinear, border repeated)."""
+    degrees = _choices(
+        degrees, "random_rotate", lambda v: check_number(v, "an angle", low=-360, high=360, low_open=False)
+    )
 
     def fn(x: torch.Tensor) -> torch.Tensor:
-        angle = math.radians(random.choice(list(degrees)))
+        angle = math.radians(random.choice(degrees))
         cos, sin = math.cos(angle), math.sin(angle)
         theta = torch.tensor([[cos, -sin, 0.0], [sin, cos, 0.0]], dtype=x.dtype, device=x.device)
         grid = F.affine_grid(theta.expand(x.shape[0], 2, 3), list(x.shape), align_corners=False)
@@ -59,7 +78,12 @@ def random_rotate(degrees: Sequence[float]) -> Transform:
 
 def compose(transforms: Sequence[Transform]) -> Transform:
     """Chain transforms left to right."""
+    if isinstance(transforms, (str, bytes)) or not isinstance(transforms, Iterable):
+        raise TypeError(f"compose wants a list of transforms, not {type(transforms).__name__}")
     chain = list(transforms)
+    bad = [t for t in chain if not callable(t)]
+    if bad:
+        raise TypeError(f"each transform must be a function (N,C,H,W) -> (N,C,H',W'), got {bad[0]!r}")
 
     def fn(x: torch.Tensor) -> torch.Tensor:
         for t in chain:
@@ -74,6 +98,7 @@ def standard_transforms(size: int = 128) -> Transform:
 
     Jitter distances grow with ``size`` (8 px at 128 px), following Lucid's defaults.
     """
+    size = check_count(size, "size", what="the image side in pixels")
     k = max(1, round(size / 16))
     return compose(
         [

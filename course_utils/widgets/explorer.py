@@ -10,9 +10,11 @@ are separate, so a test drives an explorer without a browser.
 from __future__ import annotations
 
 import base64
+import difflib
 import html
 import io
-from collections.abc import Callable, Iterator, Mapping
+import numbers
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -50,6 +52,44 @@ def pixels_png(image: torch.Tensor, side: int = 256) -> bytes:
     return buffer.getvalue()
 
 
+def one_of(what: str, options: Iterable, value: Any = None, default: int = 0) -> Any:
+    """Return ``value`` (or, when it is None, ``options[default]``) after checking that it is one of ``options``.
+
+    An explorer's dropdowns are built from ``options``: an empty list or a value that is not in it
+    raises a ``ValueError`` that lists the choices (and the closest ones to a mistyped name).
+    """
+    options = list(options)
+    if not options:
+        raise ValueError(f"{what}: nothing to choose from; pass at least one")
+    if value is None:
+        return options[default]
+    if value not in options:
+        close = difflib.get_close_matches(value, [str(o) for o in options], n=3) if isinstance(value, str) else []
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        shown = options if len(options) <= 12 else [*options[:12], "..."]
+        raise ValueError(f"{what} {value!r} is not one of {shown}{hint}")
+    return value
+
+
+def in_range(what: str, value: Any, low: float, high: float | None = None, why: str = "", integer: bool = True) -> Any:
+    """Return ``value`` after checking that it is a number (an int if ``integer``) in ``low..high``.
+
+    A slider silently clamps a value outside its range, so an explorer checks its starting values
+    with this first. ``high`` None: no upper bound. ``why`` says where the range comes from
+    (e.g. "the model has 3 classes").
+    """
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind) or value != value:  # value != value: NaN
+        raise ValueError(f"{what} must be {'an int' if integer else 'a number'}, not {value!r}")
+    because = f" ({why})" if why else ""
+    if high is not None and high < low:
+        raise ValueError(f"{what}: no value is possible, the range {low}..{high} is empty{because}")
+    if float(value) < low or (high is not None and float(value) > high):
+        valid = f"in {low}..{high}" if high is not None else f"of at least {low}"
+        raise ValueError(f"{what}={value!r} is out of range: pick one {valid}{because}")
+    return value
+
+
 @torch.no_grad()
 def probabilities(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """Return the model's softmax probabilities ``(N,K)`` (CPU) for pixels ``x`` ``(N,C,H,W)`` in [0,1]."""
@@ -62,8 +102,11 @@ class Explorer(widgets.VBox):
 
     ``controls``: name -> value widget; ``compute(**values)`` returns the result; ``draw(result,
     values)`` returns ``(figure, caption)``. With ``run_button`` a change only marks the picture
-    as stale, and ``button.click()`` recomputes. A ``ValueError`` from ``compute`` (a setting
-    that makes no sense) is shown in red and kept in ``error``; ``result`` keeps the last good one.
+    as stale, and ``button.click()`` recomputes. Any exception from ``compute`` or ``draw`` (a
+    setting that makes no sense, or a bug) is shown in red as "type: message" and kept in ``error``
+    (the exception itself, with its traceback, in ``exception``); ``result`` and the picture keep
+    the last good ones. The status never stays at "computing…": a Ctrl-C (kernel interrupt) says
+    "interrupted" and stops the cell.
     """
 
     def __init__(
@@ -78,6 +121,7 @@ class Explorer(widgets.VBox):
         self.controls = dict(controls)
         self.result: Any = None
         self.error: str | None = None
+        self.exception: BaseException | None = None
         self.title = title
         self._compute, self._draw, self._paused = compute, draw, False
         self.button = widgets.Button(description="Run", icon="play", button_style="primary") if run_button else None
@@ -122,17 +166,33 @@ class Explorer(widgets.VBox):
         values = self.values
         if self.button is not None:
             self.status.value = "<i>computing…</i>"
+            self.button.disabled = True  # a second click would only queue behind this run
+        figures = set(plt.get_fignums())
         try:
             result = self._compute(**values)
-        except ValueError as err:  # a bad combination of settings: say so instead of a traceback
-            self.error = str(err)
+            fig, caption = self._draw(result, values)
+            png = figure_png(fig)
+        except Exception as err:  # any failure is said in the status line, never left as a traceback
+            self._close_new_figures(figures)
+            self.error, self.exception = f"{type(err).__name__}: {err}".removesuffix(": "), err
             self.status.value = f"<span style='color:#b00020'>{html.escape(self.error)}</span>"
             return self.result
-        fig, caption = self._draw(result, values)
-        self.result, self.error = result, None
-        self.image.value = figure_png(fig)
+        except BaseException:  # Ctrl-C: say so, then let it stop the cell
+            self._close_new_figures(figures)
+            self.status.value = "<i>interrupted" + (": press Run to try again</i>" if self.button else "</i>")
+            raise
+        finally:
+            if self.button is not None:
+                self.button.disabled = False
+        self.result, self.error, self.exception = result, None, None
+        self.image.value = png
         self.status.value = html.escape(caption, quote=False)
         return result
+
+    @staticmethod
+    def _close_new_figures(before: set[int]) -> None:
+        for number in set(plt.get_fignums()) - before:  # drawn by a draw() that then failed
+            plt.close(number)
 
     def _repr_mimebundle_(self, **kwargs) -> dict:
         # the live widget when a kernel runs; elsewhere (GitHub, nbviewer) the last picture as a still JPEG

@@ -20,7 +20,7 @@ from ..patches import LayerMaxima, TopActivations, crop_patches
 from ..plotting import class_scatter, feature_maps, image_grid, images_with_predictions
 from ..receptive_field import ReceptiveField
 from ..weights import filter_roughness, filters_as_images
-from .explorer import Explorer
+from .explorer import Explorer, in_range, one_of, probabilities
 
 __all__ = [
     "activation_explorer",
@@ -32,22 +32,46 @@ __all__ = [
 ]
 
 
+def _names(what: str, named, expected: str) -> list:
+    """The keys of a ``name -> value`` mapping, refusing anything else (a list would give meaningless names)."""
+    if not isinstance(named, Mapping):
+        raise ValueError(f"{what} must be a dict {expected}, not a {type(named).__name__}")
+    return list(named)
+
+
+def _check_labels(what: str, labels, class_names: Sequence[str]) -> None:
+    """Refuse integer ``labels`` that have no name in ``class_names`` (a title would fail, or be wrong)."""
+    top = int(torch.as_tensor(labels).max()) if len(labels) else -1
+    if top >= len(class_names):
+        raise ValueError(f"{what} go up to {top}, but there are {len(class_names)} class names: pass one per class")
+
+
 # --------------------------------------------------------------------------- 00: top-5 predictions
 def predictions_explorer(
     model: nn.Module,
     images: Mapping[str, torch.Tensor],
-    k: int = 5,
+    k: int | None = None,
     classes: Sequence[str] | None = None,
     value: str | None = None,
 ) -> Explorer:
     """Pick an image (pixels ``(1,C,H,W)`` in [0,1]) and a k; show the model's top-k classes (notebook 00).
 
-    ``result``: the list of ``(class name, probability)`` pairs shown, most probable first.
+    The k slider runs from 1 to 10, or to the number of classes if the model has fewer; ``k`` starts
+    it (default 5, or all classes if fewer). ``result``: the list of ``(class name, probability)``
+    pairs shown, most probable first.
     """
-    names = list(images)
+    names = _names("images", images, "name -> (1,C,H,W) pixels")
+    value = one_of("image", names, value)
+    num_classes = probabilities(model, images[value]).shape[1]
+    if classes is not None and len(classes) != num_classes:
+        raise ValueError(
+            f"classes has {len(classes)} names but the model gives {num_classes} scores: pass one per class"
+        )
+    k_max = min(10, num_classes)
+    k = in_range("k", min(5, k_max) if k is None else k, 1, k_max, f"the model has {num_classes} classes; at most 10")
     controls = {
-        "image": widgets.Dropdown(options=names, value=value or names[0], description="photo"),
-        "k": widgets.IntSlider(value=k, min=1, max=10, description="top-k"),
+        "image": widgets.Dropdown(options=names, value=value, description="photo"),
+        "k": widgets.IntSlider(value=k, min=1, max=k_max, description="top-k"),
     }
 
     def compute(image: str, k: int) -> list[tuple[str, float]]:
@@ -75,8 +99,10 @@ def checkpoint_filters_explorer(
     ``(out,3,k,k)`` RGB, values in [0,1].
     """
     names = list(filters)
+    value = one_of("checkpoint", names, value, default=-1)
+    in_range("ncols", ncols, 1)
     controls = {
-        "checkpoint": widgets.SelectionSlider(options=names, value=value or names[-1], description="checkpoint"),
+        "checkpoint": widgets.SelectionSlider(options=names, value=value, description="checkpoint"),
         "symmetric": widgets.Checkbox(value=False, description="0 = gray (show signs)"),
     }
 
@@ -113,24 +139,31 @@ def activation_explorer(
     (or ``(1,D)`` for a fully connected layer).
     """
     picker: widgets.ValueWidget
+    in_range("n", n, 1)
     if isinstance(images, torch.Tensor):
         batch = images
-        picker = widgets.IntSlider(
-            value=value or 0, min=0, max=len(batch) - 1, description="image", continuous_update=False
-        )
+        if batch.dim() != 4 or len(batch) == 0:
+            raise ValueError(
+                f"images must be a batch (N,C,H,W) with N >= 1 or a dict of them, got {tuple(batch.shape)}"
+            )
+        if labels is not None and len(labels) != len(batch):
+            raise ValueError(f"labels has {len(labels)} entries for {len(batch)} images: pass one per image")
+        first = in_range("value", 0 if value is None else value, 0, len(batch) - 1, f"{len(batch)} images")
+        picker = widgets.IntSlider(value=first, min=0, max=len(batch) - 1, description="image", continuous_update=False)
 
         def pick(key) -> torch.Tensor:
             return batch[key : key + 1]
     else:
         named = images
-        picker = widgets.Dropdown(options=list(named), value=value or next(iter(named)), description="photo")
+        names = _names("images", named, "name -> (1,C,H,W) pixels, or a batch (N,C,H,W)")
+        picker = widgets.Dropdown(options=names, value=one_of("image", names, value), description="photo")
 
         def pick(key) -> torch.Tensor:
             return named[key]
 
     controls = {
         "image": picker,
-        "layer": widgets.Dropdown(options=list(layers), value=layer or layers[0], description="layer"),
+        "layer": widgets.Dropdown(options=list(layers), value=one_of("layer", layers, layer), description="layer"),
     }
 
     @lru_cache(maxsize=16)
@@ -169,7 +202,21 @@ def patches_explorer(
     """
     directions = dict(directions or {})
     layers = list(maxima)
-    layer = layer or layers[-1]
+    layer = one_of("layer", layers, layer, default=-1)
+    missing = [name for name in layers if name not in fields]
+    if missing:
+        raise ValueError(f"fields has no receptive field for {missing}: pass receptive_fields(model, {layers}, ...)")
+    for name, found in {**maxima, **directions}.items():
+        if found.values.shape[0] != len(images):
+            raise ValueError(
+                f"the maxima of {name!r} cover {found.values.shape[0]} images but images has {len(images)}: "
+                "compute layer_maxima over these same images"
+            )
+    if labels is not None and len(labels) != len(images):
+        raise ValueError(f"labels has {len(labels)} entries for {len(images)} images: pass one per image")
+    if labels is not None and class_names is not None:
+        _check_labels("labels", labels, class_names)
+    k = in_range("k", k, 1, len(images), f"there are {len(images)} images")
     controls: dict[str, widgets.ValueWidget] = {
         "layer": widgets.Dropdown(options=layers, value=layer, description="layer"),
         "unit": widgets.IntSlider(
@@ -226,20 +273,31 @@ def neighbours_explorer(
     database_codes: torch.Tensor,
     query_codes: torch.Tensor,
     class_names: Sequence[str],
-    k: int = 8,
+    k: int | None = None,
     value: int = 0,
 ) -> Explorer:
     """Pick a query image; show its ``k`` nearest database images in pixel space and in code space (notebook 04).
 
     ``database``/``queries``: datasets with ``.images`` (N,1,H,W) and ``.labels`` (N,) (e.g. train and
-    test); ``*_codes``: their codes (N, D). ``result``: ``{"pixels": indices (k,), "codes": indices (k,)}``
-    into the database, nearest first.
+    test); ``*_codes``: their codes (N, D). The k slider runs from 1 to 16 (or the database size);
+    ``k`` starts it (default 8). ``result``: ``{"pixels": indices (k,), "codes": indices (k,)}`` into
+    the database, nearest first.
     """
+    for what, data, codes in (("database", database, database_codes), ("queries", queries, query_codes)):
+        sizes = {f"{what}.images": len(data.images), f"{what}.labels": len(data.labels), "codes": len(codes)}
+        if len(set(sizes.values())) != 1 or not len(data.images):
+            raise ValueError(f"{what}: {sizes}; the images, labels and codes must be the same (non-zero) number")
+        _check_labels(f"{what}.labels", data.labels, class_names)
+    k_max = min(16, len(database.images))
+    k = in_range(
+        "k", min(8, k_max) if k is None else k, 1, k_max, f"{len(database.images)} database images; at most 16"
+    )
+    value = in_range("value", value, 0, len(queries.images) - 1, f"{len(queries.images)} queries")
     controls = {
         "query": widgets.IntSlider(
             value=value, min=0, max=len(queries.images) - 1, description="test image", continuous_update=False
         ),
-        "k": widgets.IntSlider(value=k, min=1, max=16, description="neighbours", continuous_update=False),
+        "k": widgets.IntSlider(value=k, min=1, max=k_max, description="neighbours", continuous_update=False),
     }
 
     def compute(query: int, k: int) -> dict[str, torch.Tensor]:
@@ -274,16 +332,26 @@ def tsne_explorer(
     labels: torch.Tensor,
     class_names: Sequence[str],
     perplexities: Sequence[float] = (2, 5, 10, 30, 50, 100),
-    value: float = 30,
+    value: float | None = None,
     seed: int = 0,
 ) -> Explorer:
     """Pick a perplexity and press Run; show the t-SNE map of ``codes`` (N,D) coloured by ``labels`` (notebook 04).
 
-    ``result``: the ``(N,2)`` map shown, ``course_utils.codes.tsne_map(codes, perplexity, seed)``.
+    The slider offers the ``perplexities`` below N (t-SNE needs more points than its perplexity);
+    ``value`` starts it (default 30, or the largest one offered). ``result``: the ``(N,2)`` map shown,
+    ``course_utils.codes.tsne_map(codes, perplexity, seed)``.
     """
-    controls = {
-        "perplexity": widgets.SelectionSlider(options=list(perplexities), value=value, description="perplexity")
-    }
+    n = len(codes)
+    if len(labels) != n:
+        raise ValueError(f"labels has {len(labels)} entries for {n} codes: pass one per code")
+    _check_labels("labels", labels, class_names)
+    offered = [p for p in perplexities if 0 < p < n]
+    if not offered:
+        raise ValueError(f"no perplexity in {list(perplexities)} is between 0 and the number of codes ({n})")
+    if value is not None and value in perplexities and value not in offered:
+        raise ValueError(f"perplexity {value} needs more than {value} codes, there are {n}: pick one of {offered}")
+    value = one_of("perplexity", offered, value if value is not None else (30 if 30 in offered else offered[-1]))
+    controls = {"perplexity": widgets.SelectionSlider(options=offered, value=value, description="perplexity")}
 
     def compute(perplexity: float) -> np.ndarray:
         return tsne_map(codes, perplexity, seed)

@@ -12,7 +12,7 @@ from torch import nn
 from .. import optim
 from ..images import deprocess
 from ..plotting import image_grid
-from .explorer import Explorer, pixels_png
+from .explorer import Explorer, in_range, one_of, pixels_png
 
 __all__ = ["class_visualization_explorer", "deepdream_explorer", "inversion_explorer", "style_explorer"]
 
@@ -32,10 +32,11 @@ def class_visualization_explorer(
     and a total-variation weight (the slider). While it runs, the picture is refreshed every
     ``preview_every`` steps. ``result``: the image ``(1,C,size,size)`` in [0,1].
     """
+    value = one_of("class", classes, value)
+    in_range("steps", steps, 10, 300, "the steps slider's range")
+    in_range("preview_every", preview_every, 1)
     controls = {
-        "class": widgets.Combobox(
-            value=value or classes[0], options=list(classes), description="class", ensure_option=True
-        ),
+        "class": widgets.Combobox(value=value, options=list(classes), description="class", ensure_option=True),
         "fourier": widgets.Checkbox(value=True, description="Fourier + transforms"),
         "tv": widgets.FloatLogSlider(
             value=100, base=10, min=0, max=3.5, description="TV (pixels)", continuous_update=False
@@ -90,8 +91,10 @@ def inversion_explorer(
     ``image``: pixels ``(1,3,H,W)`` in [0,1]. ``result``: ``optim.invert_features(model, layer, image,
     steps, lr, tv_weight)``, pixels ``(1,3,H,W)``.
     """
+    value = one_of("layer", layers, value)
+    in_range("tv_weight", tv_weight, 0.1, 1000, "the λ_TV slider's range", integer=False)
     controls = {
-        "layer": widgets.Dropdown(options=list(layers), value=value or layers[0], description="layer"),
+        "layer": widgets.Dropdown(options=list(layers), value=value, description="layer"),
         "tv_weight": widgets.FloatLogSlider(
             value=tv_weight, base=10, min=-1, max=3, description="λ_TV", continuous_update=False
         ),
@@ -130,8 +133,12 @@ def deepdream_explorer(
 
     ``image``: pixels ``(1,3,H,W)`` in [0,1]. ``result``: ``optim.deep_dream(...)`` with these settings.
     """
+    value = one_of("layer", layers, value)
+    in_range("step_size", step_size, 0.002, 0.04, "the α slider's range", integer=False)
+    in_range("steps_per_octave", steps_per_octave, 2, 40, "the slider's range")
+    in_range("octaves", octaves, 1, 6, "the slider's range")
     controls = {
-        "layer": widgets.Dropdown(options=list(layers), value=value or layers[0], description="layer"),
+        "layer": widgets.Dropdown(options=list(layers), value=value, description="layer"),
         "step_size": widgets.FloatSlider(
             value=step_size,
             min=0.002,
@@ -196,6 +203,10 @@ def style_explorer(
     """
     if not styles:
         raise ValueError("styles is empty: pass at least one name -> (1,3,H,W) style image")
+    if isinstance(style_layers, str) or not style_layers:
+        raise ValueError(
+            f"style_layers must be a non-empty list of layer names (or of named sets), not {style_layers!r}"
+        )
     layer_control: widgets.ValueWidget
     if isinstance(style_layers, Mapping):
         layer_sets: dict[str, list[str]] | None = {name: list(layers) for name, layers in style_layers.items()}
@@ -205,8 +216,9 @@ def style_explorer(
         layer_control = widgets.SelectMultiple(
             options=list(style_layers), value=tuple(style_layers), rows=4, description="style layers"
         )
+    in_range("ratio", ratio, 1e-3, 10, "the α/β slider's range", integer=False)
     controls = {
-        "style": widgets.Dropdown(options=list(styles), value=value or next(iter(styles)), description="style"),
+        "style": widgets.Dropdown(options=list(styles), value=one_of("style", styles, value), description="style"),
         "ratio": widgets.FloatLogSlider(
             value=ratio, base=10, min=-3, max=1, description="α/β", continuous_update=False
         ),

@@ -17,7 +17,7 @@ from torch import nn
 from .. import adversarial, landscape
 from ..images import deprocess
 from ..plotting import loss_contour, prediction_comparison
-from .explorer import Explorer, probabilities
+from .explorer import Explorer, in_range, one_of, probabilities
 
 __all__ = ["fgsm_explorer", "loss_slice_explorer"]
 
@@ -37,6 +37,14 @@ def fgsm_explorer(
     ``images``: ``(N,C,H,W)`` pixels in [0,1]; ``labels``: ``(N,)``; ε is in pixel units. ``result``:
     ``(clean, adversarial, probabilities (2,K))``; the adversarial image is ``adversarial.fgsm(model, x, y, eps)``.
     """
+    if len(images) != len(labels) or not len(labels):
+        raise ValueError(f"got {len(images)} images and {len(labels)} labels: pass one label per image (at least one)")
+    top = int(torch.as_tensor(labels).max())
+    if top >= len(class_names):
+        raise ValueError(f"labels go up to {top}, but there are {len(class_names)} class names: pass one per class")
+    in_range("max_eps", max_eps, 0.01, 1, "ε is in pixel units, [0,1]", integer=False)
+    in_range("eps", eps, 0, max_eps, "0..max_eps", integer=False)
+    in_range("value", value, 0, len(labels) - 1, f"{len(labels)} images")
     controls = {
         "index": widgets.IntSlider(
             value=value, min=0, max=len(labels) - 1, description="image", continuous_update=False
@@ -81,8 +89,8 @@ def loss_slice_explorer(
     """
     widths = list(models)
     controls = {
-        "width": widgets.Dropdown(options=widths, value=widths[-1], description="width"),
-        "seed": widgets.Dropdown(options=list(seeds), value=seeds[0], description="seed"),
+        "width": widgets.Dropdown(options=widths, value=one_of("width", widths, default=-1), description="width"),
+        "seed": widgets.Dropdown(options=list(seeds), value=one_of("seed", seeds), description="seed"),
         "span": widgets.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.1, description="span", continuous_update=False),
     }
 
