@@ -12,13 +12,16 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from torch import nn
 
-from .core import frozen_eval
-from .hooks import capture_activations
+from .core import check_count, frozen_eval
+from .hooks import Layer, capture_activations
 
 
 @torch.no_grad()
-def compute_codes(model: nn.Module, layer: str, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
-    """Return the flattened outputs of ``layer`` for ``images`` (N,...) as an (N, D) CPU tensor."""
+def compute_codes(model: nn.Module, layer: Layer, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    """Return the flattened outputs of ``layer`` (a name or the submodule) for ``images`` (N,...), (N, D) on the CPU."""
+    if len(images) == 0:
+        raise ValueError("compute_codes needs at least one image")
+    batch_size = check_count(batch_size, "batch_size")
     codes = []
     with frozen_eval(model) as device, capture_activations(model, layer) as acts:  # eval: no dropout, same code
         for start in range(0, len(images), batch_size):
@@ -38,6 +41,7 @@ def nearest_neighbours(
     db, q = database.flatten(1).float(), queries.flatten(1).float()
     if db.shape[1] != q.shape[1]:
         raise ValueError(f"database rows have {db.shape[1]} numbers but queries have {q.shape[1]}")
+    k = check_count(k, "k", 1, len(db), f"neighbours among the {len(db)} database rows")
     dist = torch.cdist(q, db)
     if exclude_self:
         dist = dist.masked_fill(dist < 1e-6, float("inf"))
@@ -54,6 +58,10 @@ def knn_accuracy(
     """
     if len(train_x) != len(train_y) or len(test_x) != len(test_y):
         raise ValueError("each x needs one label: lengths of x and y differ")
+    k = check_count(k, "k", 1, len(train_x), f"neighbours among the {len(train_x)} training rows")
+    for name, y in (("train_y", train_y), ("test_y", test_y)):
+        if y.dtype.is_floating_point or y.dtype == torch.bool or (len(y) and int(y.min()) < 0):
+            raise ValueError(f"{name} must hold integer class labels 0, 1, 2, ..., got {y.dtype} values")
     indices, _ = nearest_neighbours(train_x, test_x, k)
     labels = train_y[indices]  # (Q, k), nearest first
     n_classes = int(max(train_y.max(), test_y.max())) + 1
@@ -93,10 +101,16 @@ def grid_assignment(xy: np.ndarray | torch.Tensor, n_rows: int, n_cols: int) -> 
 def thumbnail_mosaic(
     images: torch.Tensor, cells: np.ndarray, n_rows: int, n_cols: int, fill: float = 1.0
 ) -> np.ndarray:
-    """Paste images (N,1,h,w) in [0,1] into their grid ``cells``; return one (n_rows*h, n_cols*w) array."""
-    _, _, h, w = images.shape
-    mosaic = np.full((n_rows * h, n_cols * w), fill, dtype=np.float32)
-    for img, cell in zip(images[:, 0].numpy(), cells):
+    """Paste images (N,1,h,w) in [0,1] into their grid ``cells``; return one (n_rows*h, n_cols*w) array.
+
+    Colour images (N,3,h,w) give an (n_rows*h, n_cols*w, 3) array (the photo grid of notebook 04).
+    """
+    _, channels, h, w = images.shape
+    if channels not in (1, 3):
+        raise ValueError(f"thumbnail_mosaic takes gray (N,1,h,w) or colour (N,3,h,w) images, got {tuple(images.shape)}")
+    pixels = images[:, 0].numpy() if channels == 1 else images.permute(0, 2, 3, 1).numpy()
+    mosaic = np.full((n_rows * h, n_cols * w) + pixels.shape[3:], fill, dtype=np.float32)
+    for img, cell in zip(pixels, cells):
         r, c = divmod(int(cell), n_cols)
         mosaic[r * h : (r + 1) * h, c * w : (c + 1) * w] = img
     return mosaic

