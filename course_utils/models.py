@@ -383,7 +383,7 @@ _MODELS = {
     ),
 }
 for _name, _desc in {
-    "alexnet": "AlexNet (Krizhevsky et al. 2012), 11x11 first-layer filters",
+    "alexnet": "AlexNet (torchvision's single-stream variant, Krizhevsky 2014), 11x11 first-layer filters",
     "vgg16": "VGG-16 (Simonyan & Zisserman 2014)",
     "resnet18": "ResNet-18 (He et al. 2015)",
     "googlenet": "GoogLeNet / Inception v1 (Szegedy et al. 2014)",

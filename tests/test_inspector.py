@@ -139,3 +139,19 @@ def test_bad_input_is_refused_with_the_fix(fashionnet):
         inspect_network(fashionnet, torch.zeros(1, 1, 28, 28), "relu1", channel=32)
     with pytest.raises(ValueError, match="did you mean"):
         inspect_network(fashionnet, torch.zeros(1, 1, 28, 28), "relu_1")
+
+
+def test_the_image_dropdown_follows_select_image(fashionnet):
+    inspector = network_inspector(fashionnet)
+    inspector.select_image("blank")
+    assert inspector.controls["image"].value == "blank" and float(inspector.result.pixels.sum()) == 0
+    inspector.controls["image"].value = "test image: Bag"
+    assert float(inspector.result.pixels.sum()) > 0
+
+
+def test_without_a_kernel_the_notebook_shows_a_still_of_every_picture(fashionnet):
+    inspector = network_inspector(fashionnet, layer="relu2")
+    bundle = inspector._repr_mimebundle_()
+    assert "image/jpeg" in bundle and "relu2" in bundle["text/plain"]
+    still = inspector.still(height=100)
+    assert still.height == 100 and still.width > 6 * 100

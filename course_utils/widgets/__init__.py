@@ -15,7 +15,8 @@ explorer without a browser::
 Outside a live kernel (a notebook rendered on GitHub) the explorer shows its last picture as a
 still image. Every model takes pixels in [0,1], and so does every explorer. The modules follow the
 course: ``explorer`` (the core), ``features`` (notebooks 00–04), ``attribution`` (05–06),
-``optimization`` (07–10) and ``robustness`` (11–12).
+``optimization`` (07–10), ``robustness`` (11–12), and ``inspector``, the live view of a whole network
+(notebooks 00 and 02).
 """
 
 from .attribution import Saliency, occlusion_explorer, saliency_explorer
@@ -28,12 +29,14 @@ from .features import (
     predictions_explorer,
     tsne_explorer,
 )
+from .inspector import NetworkInspector, network_inspector
 from .optimization import class_visualization_explorer, deepdream_explorer, inversion_explorer, style_explorer
 from .robustness import fgsm_explorer, loss_slice_explorer
 
 __all__ = [
     "Draw",
     "Explorer",
+    "NetworkInspector",
     "Saliency",
     "activation_explorer",
     "checkpoint_filters_explorer",
@@ -44,6 +47,7 @@ __all__ = [
     "inversion_explorer",
     "loss_slice_explorer",
     "neighbours_explorer",
+    "network_inspector",
     "occlusion_explorer",
     "patches_explorer",
     "pixels_png",

@@ -9,6 +9,7 @@ of a second. Everything shown is kept in ``inspector.result`` (an ``Inspection``
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import math
@@ -139,7 +140,8 @@ class NetworkInspector(widgets.VBox):
         self.result: Inspection | None = None
         self.error: str | None = None
         self.exception: BaseException | None = None
-        self._side, self._strokes, self._drawing = canvas_side, [], False
+        self._side, self._drawing = canvas_side, False
+        self._strokes: list[list[tuple[float, float]]] = []
         self._current = next(iter(self.images.values())).clone()
         self.controls = {
             "image": widgets.Dropdown(options=list(self.images), description="image"),
@@ -161,7 +163,10 @@ class NetworkInspector(widgets.VBox):
         self._build_layout()
         for name in ("layer", "channel", "target"):
             self.controls[name].observe(lambda _change: self.update(), names="value")
-        self.controls["image"].observe(lambda change: self.select_image(change["new"]), names="value")
+        self._selecting = False
+        self.controls["image"].observe(
+            lambda change: None if self._selecting else self.select_image(change["new"]), names="value"
+        )
         self.clear_button.on_click(lambda _button: self.select_image(self.controls["image"].value))
         self.upload.observe(self._uploaded, names="value")
         self.update()
@@ -220,6 +225,13 @@ class NetworkInspector(widgets.VBox):
         """Show image ``name`` (one of ``inspector.images``) without strokes, and update."""
         self._current = self.images[name].clone()
         self._strokes = []
+        picker = self.controls["image"]
+        if picker.value != name:  # keep the dropdown in step without a second update
+            self._selecting = True
+            try:
+                picker.value = name
+            finally:
+                self._selecting = False
         return self.update()
 
     def _uploaded(self, change: dict) -> None:
@@ -323,6 +335,36 @@ class NetworkInspector(widgets.VBox):
             arr = np.repeat(arr, 3, axis=-1)
         big = np.asarray(Image.fromarray(arr).resize((self._side, self._side), Image.Resampling.NEAREST))
         self.canvas.put_image_data(big, 0, 0)
+
+    def still(self, height: int = 180) -> Image.Image:
+        """Every picture the inspector shows, side by side at one height (for a notebook read without a kernel)."""
+        order = ("seen", "input_gradient", "maps", "unit", "layer_gradient", "weights")
+        tiles = []
+        for name in order:
+            if self.pictures[name].value:
+                tile = Image.open(io.BytesIO(self.pictures[name].value)).convert("RGB")
+                tiles.append(tile.resize((max(1, round(tile.width * height / tile.height)), height)))
+        sheet = Image.new("RGB", (sum(t.width for t in tiles) + 8 * len(tiles), height), "white")
+        x = 0
+        for tile in tiles:
+            sheet.paste(tile, (x, 0))
+            x += tile.width + 8
+        return sheet
+
+    def _repr_mimebundle_(self, **kwargs) -> dict:
+        # the live widget when a kernel runs; elsewhere (GitHub, nbviewer) its pictures as one still JPEG
+        bundle = super()._repr_mimebundle_(**kwargs) or {}
+        r = self.result
+        if r is not None:
+            top = ", ".join(f"{self.classes[c]} {p:.2f}" for c, p in r.top(3))
+            bundle["text/plain"] = (
+                f"network inspector ({r.layer}, channel {r.channel}; top-3: {top}): input, its gradient, "
+                "the layer's maps, the channel, its gradient, the unit's weights; run the notebook to draw"
+            )
+            still = io.BytesIO()
+            self.still().save(still, format="jpeg", quality=85)
+            bundle["image/jpeg"] = base64.b64encode(still.getvalue()).decode("ascii")
+        return bundle
 
     def _show_error(self, err: BaseException) -> None:
         self.error, self.exception = f"{type(err).__name__}: {err}".removesuffix(": "), err

@@ -235,6 +235,17 @@ def _wait_new_image(page, cell, before: list[str], timeout_s: float) -> list[str
     pytest.fail(f"the widget's output image did not change within {timeout_s:.0f} s")
 
 
+def _open_and_run_all(page, base: str, token: str, notebook: str) -> None:
+    """Open ``notebook`` in JupyterLab and run Run > Run All Cells through the menu, as a learner would."""
+    page.goto(f"{base}/lab/tree/notebooks/{notebook}?token={token}&reset", wait_until="domcontentloaded")
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+    page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').first.wait_for(timeout=60_000)
+    _accept_kernel_dialog(page)
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-item .lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).click()
+    _wait_all_cells_ran(page, CELL_TIMEOUT_S)
+
+
 @pytest.mark.parametrize("notebook, slider, keys, run_button", CASES, ids=[c[0][:2] for c in CASES])
 def test_notebook_runs_and_slider_redraws(lab, browser, notebook, slider, keys, run_button):
     source = ROOT / "notebooks" / notebook
@@ -253,15 +264,7 @@ def test_notebook_runs_and_slider_redraws(lab, browser, notebook, slider, keys, 
     context.route("**/*", _only_localhost)
     page = context.new_page()
     try:
-        page.goto(f"{base}/lab/tree/notebooks/{notebook}?token={token}&reset", wait_until="domcontentloaded")
-        page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
-        page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').first.wait_for(timeout=60_000)
-        _accept_kernel_dialog(page)
-
-        # Run > Run All Cells, through the menu as a learner would
-        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        page.locator(".lm-Menu-item .lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).click()
-        _wait_all_cells_ran(page, CELL_TIMEOUT_S)
+        _open_and_run_all(page, base, token, notebook)
         page.screenshot(path=shot("1-ran-all"))
         assert not _cell_errors(page), f"{notebook}: a cell printed an error:\n" + "\n".join(_cell_errors(page))
 
@@ -306,6 +309,60 @@ def test_notebook_runs_and_slider_redraws(lab, browser, notebook, slider, keys, 
             "els => els.map(e => e.getAttribute('data-mime-type'))"
         )
         print(f"{notebook}: output mime types {kinds}; sliders {page.locator('.widget-slider').count()}")
+        raise
+    finally:
+        context.close()
+
+
+def _inspector_state(cell) -> tuple[str, list[str]]:
+    """The inspector's probability bars (their text) and its pictures (image sources)."""
+    bars = " | ".join(t for t in cell.locator(".widget-html").all_inner_texts() if re.search(r"\d\.\d{3}", t))
+    return bars, _image_sources(cell)
+
+
+def test_a_mouse_stroke_on_the_inspector_canvas_changes_probabilities_and_maps(lab, browser):
+    notebook = "00_setup_and_tour.ipynb"
+    source = ROOT / "notebooks" / notebook
+    base, token, served = lab
+    _copy_without_outputs(source, served / "notebooks" / notebook)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, service_workers="block")
+    context.route("**/*", _only_localhost)
+    page = context.new_page()
+    try:
+        _open_and_run_all(page, base, token, notebook)
+        assert not _cell_errors(page), f"{notebook}: a cell printed an error:\n" + "\n".join(_cell_errors(page))
+
+        page.locator(".jp-CodeCell canvas").first.wait_for(timeout=30_000)
+        cell = page.locator(".jp-CodeCell").filter(has=page.locator("canvas")).first
+        canvas = cell.locator("canvas").first
+        canvas.scroll_into_view_if_needed()
+        page.wait_for_timeout(1000)
+        bars_before, images_before = _inspector_state(cell)
+        assert bars_before and len(images_before) >= 5, f"the inspector shows no bars or pictures: {bars_before!r}"
+        cell.screenshot(path=SCREENSHOTS / "00-inspector-1-before.png")
+
+        box = canvas.bounding_box()
+        page.mouse.move(box["x"] + 0.2 * box["width"], box["y"] + 0.2 * box["height"])
+        page.mouse.down()
+        page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.8 * box["height"], steps=12)
+        page.mouse.move(box["x"] + 0.8 * box["width"], box["y"] + 0.2 * box["height"], steps=12)
+        page.mouse.up()
+
+        deadline = time.monotonic() + WIDGET_TIMEOUT_S
+        while time.monotonic() < deadline:
+            bars_after, images_after = _inspector_state(cell)
+            if bars_after != bars_before and images_after != images_before:
+                break
+            page.wait_for_timeout(300)
+        cell.screenshot(path=SCREENSHOTS / "00-inspector-2-after.png")
+        assert bars_after != bars_before, f"the probabilities did not change: {bars_before!r}"
+        changed = sum(a != b for a, b in zip(images_after, images_before))
+        assert changed >= 3, f"only {changed} of the inspector's pictures changed after the stroke"
+        assert not _cell_errors(page)
+        print(f"inspector: {bars_before!r} -> {bars_after!r}; {changed} pictures changed")
+    except BaseException:
+        page.screenshot(path=SCREENSHOTS / "00-inspector-failure.png")
         raise
     finally:
         context.close()
