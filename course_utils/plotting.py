@@ -32,6 +32,20 @@ def _closed_on_error(fig: Figure | None) -> Iterator[None]:
         raise
 
 
+@contextmanager
+def _drawing_on(ax, figsize: tuple[float, float]) -> Iterator[tuple[Figure, Any]]:
+    """Yield ``(figure, axes)``: the caller's ``ax`` and its figure, or a new figure of ``figsize``.
+
+    A figure made here is closed if drawing fails; the caller's figure is left to the caller.
+    """
+    if ax is not None:
+        yield ax.figure, ax
+        return
+    fig, ax = plt.subplots(figsize=figsize, constrained_layout=True)
+    with _closed_on_error(fig):
+        yield fig, ax
+
+
 def as_array(img) -> np.ndarray:
     """Turn a PIL image, an ``(H,W)``/``(H,W,3)`` array or a ``(C,H,W)``/``(1,C,H,W)`` pixel tensor into an array."""
     if isinstance(img, Image.Image):
@@ -176,12 +190,7 @@ def heatmap_overlay(
         heat = torch.nn.functional.interpolate(
             heat[None, None], size=img.shape[:2], mode="bilinear", align_corners=False
         )[0, 0]
-    owned = ax is None
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(5, 5), constrained_layout=True)
-    else:
-        fig = ax.figure
-    with _closed_on_error(fig if owned else None):  # e.g. an unknown cmap
+    with _drawing_on(ax, figsize=(5, 5)) as (fig, ax):  # e.g. an unknown cmap
         ax.imshow(img, cmap="gray" if img.ndim == 2 else None)
         shown = ax.imshow(heat.numpy(), cmap=cmap, alpha=alpha, vmin=vmin, vmax=vmax)
         if colorbar:
@@ -247,12 +256,7 @@ def label_overlay(
     colour_of[shown] = np.arange(len(shown))
     palette = [plt.get_cmap("tab10")(i) for i in range(len(shown))] + [(0.5, 0.5, 0.5, 1.0)]
     img = as_array(image)
-    owned = ax is None
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(5, 5), constrained_layout=True)
-    else:
-        fig = ax.figure
-    with _closed_on_error(fig if owned else None):
+    with _drawing_on(ax, figsize=(5, 5)) as (fig, ax):
         ax.imshow(img, cmap="gray" if img.ndim == 2 else None)
         h, w = img.shape[:2]
         ax.imshow(
@@ -366,12 +370,7 @@ def class_scatter(
     xy, labels = np.asarray(xy), np.asarray(labels)
     if xy.ndim != 2 or xy.shape[1] != 2 or labels.shape != (len(xy),):
         raise ValueError(f"expected points (N,2) and labels (N,), got {xy.shape} and {labels.shape}")
-    owned = ax is None
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(7, 6), constrained_layout=True)
-    else:
-        fig = ax.figure
-    with _closed_on_error(fig if owned else None):
+    with _drawing_on(ax, figsize=(7, 6)) as (fig, ax):
         colors = plt.get_cmap("tab10")
         for c, name in enumerate(class_names):
             pick = labels == c
