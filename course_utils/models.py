@@ -97,21 +97,32 @@ class FashionNet(nn.Module):
     Its first layer has large 7x7 kernels so the learned filters are easy to look at, every
     ReLU is its own module (so hooks can tell them apart), and ``relu4`` (after ``fc1``) is the
     128-d "code" used for t-SNE and nearest neighbours.
+
+    Version 2 fixes two artefacts of the first version:
+
+    - **Padding repeats the edge pixel** (``padding_mode="replicate"``). Zero padding after the
+      normalization would stand for a grey frame (pixel 0.286) around every black background, and
+      conv1 learned to answer that frame. With replicate padding a blank image gives spatially
+      constant maps in every layer, so nothing a map shows can come from the border.
+    - **He initialization** (weights with variance 2 / fan-in, biases zero); ``center_biases`` then
+      sets each unit's bias so that it fires on half of a batch of training images, so no unit
+      starts dead (PyTorch's default init left 50 of the 128 code units silent on every image).
     """
 
     code_layer = "relu4"
+    version = 2
 
     def __init__(self, channels: tuple[int, int, int] = (32, 64, 128), code_size: int = 128):
         super().__init__()
         c1, c2, c3 = channels
         self.normalize = Normalize((FASHION_MEAN,), (FASHION_STD,))
-        self.conv1 = nn.Conv2d(1, c1, kernel_size=7, padding=3)  # 28x28
+        self.conv1 = nn.Conv2d(1, c1, kernel_size=7, padding=3, padding_mode="replicate")  # 28x28
         self.relu1 = nn.ReLU()
         self.pool1 = nn.MaxPool2d(2)  # -> 14x14
-        self.conv2 = nn.Conv2d(c1, c2, kernel_size=3, padding=1)
+        self.conv2 = nn.Conv2d(c1, c2, kernel_size=3, padding=1, padding_mode="replicate")
         self.relu2 = nn.ReLU()
         self.pool2 = nn.MaxPool2d(2)  # -> 7x7
-        self.conv3 = nn.Conv2d(c2, c3, kernel_size=3, padding=1)
+        self.conv3 = nn.Conv2d(c2, c3, kernel_size=3, padding=1, padding_mode="replicate")
         self.relu3 = nn.ReLU()
         self.pool3 = nn.MaxPool2d(2, ceil_mode=True)  # -> 4x4, keeping the border row
         self.flatten = nn.Flatten()
@@ -119,6 +130,36 @@ class FashionNet(nn.Module):
         self.relu4 = nn.ReLU()
         self.dropout = nn.Dropout(0.3)
         self.fc2 = nn.Linear(code_size, 10)
+        for layer in (self.conv1, self.conv2, self.conv3, self.fc1):
+            nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")  # He et al. 2015: variance 2 / fan-in
+            nn.init.zeros_(layer.bias)  # type: ignore[arg-type]
+        nn.init.kaiming_normal_(self.fc2.weight, nonlinearity="linear")  # the logits: no ReLU after it
+        nn.init.zeros_(self.fc2.bias)
+
+    #: the layers followed by a ReLU, in order: (layer, its ReLU)
+    hidden = (("conv1", "relu1"), ("conv2", "relu2"), ("conv3", "relu3"), ("fc1", "relu4"))
+
+    @torch.no_grad()
+    def center_biases(self, images: torch.Tensor, active: float | dict[str, float] = 0.5) -> FashionNet:
+        """Set each hidden unit's bias so it fires on the share ``active`` of what it sees in ``images``.
+
+        A data-dependent initialization (in the spirit of Krähenbühl et al. 2016 and Mishkin & Matas
+        2016): with ``active=0.5`` every unit's input to its ReLU has median 0 over the images (and
+        positions), so none starts dead; ``active`` may map layer names (``"fc1"``) to their own share.
+        Layers are set first to last, each on the already-set layers below it. Returns the model.
+        """
+        share = active if isinstance(active, dict) else {name: active for name, _ in self.hidden}
+        x = self.normalize(images.to(self.conv1.weight.device))
+        for name, relu in self.hidden:
+            layer = getattr(self, name)
+            if name == "fc1":
+                x = self.flatten(x)
+            pre = layer(x)
+            per_unit = pre.transpose(0, 1).reshape(pre.shape[1], -1)  # (units, images x positions)
+            layer.bias -= per_unit.quantile(1 - share.get(name, 0.5), dim=1)
+            x = getattr(self, relu)(layer(x))
+            x = {"relu1": self.pool1, "relu2": self.pool2, "relu3": self.pool3}.get(relu, nn.Identity())(x)
+        return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.normalize(x)
@@ -156,21 +197,34 @@ class EfficientNetLite0(nn.Module):
 
 
 # --------------------------------------------------------------------------- weights
-def fashionnet_checkpoints() -> list[dict]:
-    """List FashionNet's shipped checkpoints, oldest first: dicts with name, file, step, epoch, test_accuracy."""
-    section = read_manifest().get("fashionnet")
+#: The trained FashionNets in ``data/``: the manifest section (and ``load_model`` name) of each, and what it is.
+FASHIONNET_VARIANTS = {
+    "fashionnet": "the course's CNN for Fashion-MNIST, 7x7 first-layer filters; weights in data/",
+    "fashionnet_robust": "FashionNet adversarially trained with PGD at eps = 0.1 (Madry et al. 2018); weights in data/",
+    "fashionnet_plain": "FashionNet trained with the default recipe (no conv1 shrinking or decay), for notebook 01",
+}
+
+
+def fashionnet_checkpoints(model: str = "fashionnet") -> list[dict]:
+    """List the shipped checkpoints of FashionNet ``model``, oldest first: dicts with name, file, step, epoch, accuracy.
+
+    ``model`` is one of ``FASHIONNET_VARIANTS``; each has at least a ``"final"`` checkpoint.
+    """
+    if model not in FASHIONNET_VARIANTS:
+        raise ValueError(f"unknown FashionNet {model!r}; choose one of {list(FASHIONNET_VARIANTS)}")
+    section = read_manifest().get(model)
     checkpoints = section.get("checkpoints") if isinstance(section, dict) else None
     if not isinstance(checkpoints, list) or not all(
         isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("file"), str) for c in checkpoints
     ):
-        raise manifest_error("has no valid 'fashionnet' -> 'checkpoints' list (each with a 'name' and a 'file')")
+        raise manifest_error(f"has no valid {model!r} -> 'checkpoints' list (each with a 'name' and a 'file')")
     return checkpoints
 
 
-def _load_fashionnet(checkpoint: str = "final") -> nn.Module:
-    names = {c["name"]: c for c in fashionnet_checkpoints()}
+def _load_fashionnet(checkpoint: str = "final", variant: str = "fashionnet") -> nn.Module:
+    names = {c["name"]: c for c in fashionnet_checkpoints(variant)}
     if not isinstance(checkpoint, str) or checkpoint not in names:
-        raise ValueError(f"no FashionNet checkpoint {checkpoint!r}; choose one of {list(names)}")
+        raise ValueError(f"no FashionNet checkpoint {checkpoint!r} of {variant!r}; choose one of {list(names)}")
     model = FashionNet()
     path = verified_data_file(names[checkpoint]["file"])
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
@@ -358,11 +412,20 @@ def _efficientnet_offline() -> bool:
         return False
 
 
-def _fashionnet_offline() -> bool:
+def _fashionnet_offline(variant: str = "fashionnet") -> bool:
     try:
-        return (Path(config.data_dir()) / MANIFEST_FILE).exists()
-    except FileNotFoundError:
+        return (Path(config.data_dir()) / MANIFEST_FILE).exists() and variant in read_manifest()
+    except (FileNotFoundError, RuntimeError, ValueError):
         return False
+
+
+def _fashionnet_loader(variant: str) -> Callable[..., nn.Module]:
+    """``load_model``'s loader of one FashionNet variant; its one option is the checkpoint."""
+
+    def load(checkpoint: str = "final") -> nn.Module:
+        return _load_fashionnet(checkpoint, variant)
+
+    return load
 
 
 _IMAGENET_INPUT = "(N,3,H,W) pixels in [0,1] -> (N,1000) logits"
@@ -374,14 +437,15 @@ _MODELS = {
         _load_efficientnet_lite0,
         _efficientnet_offline,
     ),
-    "fashionnet": ModelInfo(
-        "fashionnet",
-        "the course's CNN for Fashion-MNIST, 7x7 first-layer filters; weights in data/",
-        "(N,1,28,28) pixels in [0,1] -> (N,10) logits",
-        _load_fashionnet,
-        _fashionnet_offline,
-    ),
 }
+for _name, _desc in FASHIONNET_VARIANTS.items():
+    _MODELS[_name] = ModelInfo(
+        _name,
+        _desc,
+        "(N,1,28,28) pixels in [0,1] -> (N,10) logits",
+        _fashionnet_loader(_name),
+        partial(_fashionnet_offline, _name),
+    )
 for _name, _desc in {
     "alexnet": "AlexNet (torchvision's single-stream variant, Krizhevsky 2014), 11x11 first-layer filters",
     "vgg16": "VGG-16 (Simonyan & Zisserman 2014)",

@@ -100,11 +100,11 @@ def test_channel_visualization_sign_minimizes_or_maximizes(fashionnet):
 
     start = optim.PixelImage((1, 1, 28, 28), seed=0).image().detach()  # where channel_visualization starts
     low, high = (
-        optim.channel_visualization(fashionnet, "conv2", 5, steps=10, size=28, sign=sign, fourier=False, progress=False)
+        optim.channel_visualization(fashionnet, "conv2", 5, steps=30, size=28, sign=sign, fourier=False, progress=False)
         for sign in (-1, +1)
     )
-    # measured: about -2.2 < -0.83 < -0.26 (conv2 is before the ReLU, so it can go below 0)
-    assert mean(low) < mean(start) - 0.5 and mean(high) > mean(start) + 0.25
+    # measured (FashionNet v2): about -1.70 < -0.30 < -0.14 (conv2 is before the ReLU, so it can go below 0)
+    assert mean(low) < mean(start) - 0.5 and mean(high) > mean(start) + 0.08
     with pytest.raises(ValueError, match="sign"):
         optim.channel_visualization(fashionnet, "conv2", 5, sign=0)
 

@@ -20,6 +20,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from course_utils.data import MANIFEST_FILE, sha256
@@ -107,6 +108,9 @@ PHOTOS: dict[str, tuple[str, str]] = {
     "lake_sunset": (PLASMA + "summer_1am", "a lake under a summer-night sky"),
 }
 
+#: The aloe pair's ground truth (Middlebury): aloeL's disparity, resized with the photo (correspondence, notebook 14).
+DISPARITY = ("aloe_left", OPENCV + "aloeGT.png", "aloe_left_disparity.png")
+
 README_BEGIN = "<!-- photo table: written by tools/make_photo_collection.py -->"
 README_END = "<!-- end of photo table -->"
 
@@ -159,6 +163,30 @@ def resized_jpeg(path: str, short_side: int) -> tuple[bytes, tuple[int, int]]:
     return buffer.getvalue(), original
 
 
+def resized_disparity(path: str, size: tuple[int, int]) -> bytes:
+    """An 8-bit disparity map (pixels, 0 = unknown) resized to ``size`` (W, H), as a 16-bit PNG of 256 x disparity.
+
+    Each new pixel takes the median of the known values in its footprint (unknown if under half are
+    known), and disparities shrink with the width, so they stay in pixels of the resized photo.
+    """
+    src = np.asarray(Image.open(path).convert("L"), dtype=np.float64)
+    src[src == 0] = np.nan
+    (h_in, w_in), (w, h) = src.shape, size
+    spans = [np.floor(np.arange(n + 1) * n_in / n).astype(int) for n, n_in in ((h, h_in), (w, w_in))]
+    k = max(int(np.diff(s).max()) for s in spans)
+    rows, cols = (s[:-1, None] + np.arange(k) for s in spans)  # footprint indices, (n, k)
+    block = src[np.minimum(rows, h_in - 1)[:, None, :, None], np.minimum(cols, w_in - 1)[None, :, None, :]]
+    inside = (rows < spans[0][1:, None])[:, None, :, None] & (cols < spans[1][1:, None])[None, :, None, :]
+    block[~np.broadcast_to(inside, block.shape)] = np.nan
+    known = (~np.isnan(block)).sum((2, 3))
+    block[known == 0] = 0  # nothing known there: no all-NaN median
+    disparity = np.nanmedian(block.reshape(h, w, -1), axis=2) * (w / w_in)
+    disparity[known < 0.5 * inside.sum((2, 3))] = 0
+    buffer = io.BytesIO()
+    Image.fromarray(np.round(disparity * 256).astype(np.uint16)).save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--short-side", type=int, default=SHORT_SIDE)
@@ -195,6 +223,9 @@ def main() -> None:
         }
     for stale in set(p.stem for p in out_dir.glob("*.jpg")) - set(PHOTOS):
         (out_dir / f"{stale}.jpg").unlink()
+    disparity = ROOT / "data" / DISPARITY[2]
+    disparity.write_bytes(resized_disparity(DISPARITY[1], Image.open(out_dir / f"{DISPARITY[0]}.jpg").size))
+    manifest["files"][DISPARITY[2]] = {"sha256": sha256(disparity), "bytes": disparity.stat().st_size}
     manifest["photos"] = catalogue
     manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     write_readme_table(catalogue)
