@@ -85,13 +85,27 @@ def count_dead_units(
     return {name: len(idx) for name, idx in dead_units(maxima).items()}
 
 
+def _live_part(activation: torch.Tensor) -> torch.Tensor:
+    """Keep the channels of ``(N,C,...)`` that are nonzero somewhere in it: ``(N,C_live,...)``, maybe empty."""
+    return activation[:, _per_channel_max(activation) > 0]
+
+
 @torch.no_grad()
-def layer_sparsity(model: nn.Module, layers: Layer | Iterable[Layer], x: torch.Tensor) -> dict[Any, float]:
-    """Return ``{layer: share of zeros}`` of each layer's output for the batch ``x``, from one forward pass."""
+def layer_sparsity(
+    model: nn.Module, layers: Layer | Iterable[Layer], x: torch.Tensor, live_only: bool = False
+) -> dict[Any, float]:
+    """Return ``{layer: share of zeros}`` of each layer's output for the batch ``x``, from one forward pass.
+
+    With ``live_only`` only the channels that fire somewhere in ``x`` count: a dead channel's zeros
+    say nothing about how selective the live ones are. A layer with no live channel gets NaN.
+    """
     names = layer_list(layers)
     with frozen_eval(model) as dev, capture_activations(model, names) as acts:
         model(x.to(dev))
-    return {name: sparsity(acts[name]) for name in names}
+    if not live_only:
+        return {name: sparsity(acts[name]) for name in names}
+    live = {name: _live_part(acts[name]) for name in names}
+    return {name: sparsity(a) if a.numel() else float("nan") for name, a in live.items()}
 
 
 @torch.no_grad()

@@ -462,9 +462,10 @@ check(torch.allclose(ig_sum, gap, rtol=0.25, atol=0.5), "the IG values add up to
 #
 # FashionNet (28×28 grayscale) has plain `nn.ReLU` modules; its Grad-CAM layer is `relu3` (7×7, shown
 # upsampled). **What to look for:** the gradient, guided backprop and SmoothGrad maps are blotchy and
-# spill over the black background around the garment (guided backprop follows the sneaker's sole and
-# laces best); integrated gradients are exactly 0 on the background; Grad-CAM is very coarse in so small
-# a network and often lights up beside the garment.
+# spill over the black background around the garment (guided backprop traces the outlines of the sneaker
+# and the ankle boot best, and the pullover's hem); integrated gradients are exactly 0 on the background;
+# Grad-CAM is very coarse and often lights up *beside* the garment — for the T-shirt at the left and right
+# edges of the image, for the sneaker above it.
 
 # %%
 fashionnet = load_model("fashionnet", device=DEVICE)
@@ -507,6 +508,34 @@ check(shares["integrated gradients"] > 0.95, "all of integrated gradients' top p
       f"{shares['integrated gradients']:.0%}")
 check(shares["gradient"] < shares["integrated gradients"] - 0.3, "most of the gradient's top pixels are off it",
       f"{shares['gradient']:.0%} on the garment")
+
+# %% [markdown]
+# Why does Grad-CAM miss the garment, when on EfficientNet it found the cat and the cup? Not because of the
+# image border: FashionNet pads by repeating the edge pixel, so a blank image gives the same value at every
+# position of `relu3`. The likely reason is the architecture. Grad-CAM gives each channel *one* weight, its
+# gradient averaged over all positions, and so assumes that every position feeds the score in the same way.
+# That nearly holds for EfficientNet, which averages its last feature map over positions just before the
+# classifier. In FashionNet, `relu3` is max-pooled 2×2 (`pool3`) and flattened into a fully connected layer:
+# each position has its own weights, and the positions that lose the max-pool pass nothing on at all — yet
+# Grad-CAM credits them with the averaged weight wherever the channel is active. **What to look for:** over
+# 500 test images Grad-CAM puts about as much of its mass on the garment as the garment's share of the image,
+# no more; and only a third of `relu3`'s positions reach the classifier. (Exercise 4 keeps the gradient at
+# each position, and agrees much better with occlusion.)
+
+# %%
+xs, ys = test.images[:500].to(DEVICE), test.labels[:500].to(DEVICE)
+cams = A.upsample_map(A.grad_cam(fashionnet, xs, ys, "relu3"), (28, 28)).cpu()  # (500,28,28)
+garment = (xs[:, 0] > 0.05).cpu()
+cam_on_garment, garment_area = float((cams * garment).sum() / cams.sum()), float(garment.float().mean())
+with torch.no_grad(), capture_activations(fashionnet, "relu3") as acts:
+    fashionnet(xs)
+_, winners = torch.nn.functional.max_pool2d(acts["relu3"], 2, ceil_mode=True, return_indices=True)  # as pool3
+passed = torch.zeros_like(acts["relu3"]).flatten(2).scatter_(2, winners.flatten(2), 1.0).mean().item()
+print(f"Grad-CAM mass on the garment: {cam_on_garment:.0%} (the garments cover {garment_area:.0%} of the pixels); "
+      f"relu3 positions that pass pool3: {passed:.0%}")
+check(abs(cam_on_garment - garment_area) < 0.1, "Grad-CAM puts no more of its mass on the garment than its share of the image",
+      f"{cam_on_garment:.0%} on {garment_area:.0%} of the pixels")
+check(passed < 0.4, "only a third of relu3's positions reach the classifier", f"{passed:.0%}")
 
 # %% [markdown]
 # ## 4. Try it: photo × method × class
@@ -710,6 +739,10 @@ check(any_cat[: half + 1].min() > 0.9, "p(any domestic cat) stays above 0.9 whil
 #    and the completeness check differ?
 # 3. **Noise level.** Run SmoothGrad on the cat with `noise_level` 0.0, 0.05, 0.15, 0.5. What happens at the
 #    extremes?
+# 4. **Grad-CAM without the average.** On FashionNet, multiply the gradient and the activation of `relu3`
+#    position by position, sum over channels and apply a ReLU (HiResCAM, Draelos & Carin 2020: Grad-CAM without
+#    averaging the gradient over positions). Compare it and Grad-CAM with the occlusion map of notebook 05 (7×7
+#    window, stride 2) by rank correlation, over the first 100 test images. Which agrees better?
 #
 # <details><summary>Solution 1</summary>
 #
@@ -751,6 +784,31 @@ check(any_cat[: half + 1].min() > 0.9, "p(any domestic cat) stays above 0.9 whil
 # p('Egyptian cat') is about 0.01). A smooth map is not necessarily a faithful one.
 # </details>
 #
+# <details><summary>Solution 4</summary>
+#
+# ```python
+# from course_utils.occlusion import occlusion
+# x100, y100 = test.images[:100].to(DEVICE), test.labels[:100].to(DEVICE)
+# store = {}
+# handle = fashionnet.relu3.register_forward_hook(lambda module, inputs, output: store.update(act=output))
+# try:
+#     logits = fashionnet(x100.clone().requires_grad_(True))  # an input that needs grad gives relu3 a graph
+# finally:
+#     handle.remove()
+# (grads,) = torch.autograd.grad(logits.gather(1, y100[:, None]).sum(), store["act"])
+# hires = A.upsample_map(torch.relu((grads * store["act"]).sum(1)).detach(), (28, 28))
+# gradcam = A.upsample_map(A.grad_cam(fashionnet, x100, y100, "relu3"), (28, 28))
+# occ = occlusion(fashionnet, x100, y100, 7, 2)[:, 0]  # score drop when each window is hidden
+# for name, m in (("Grad-CAM", gradcam), ("HiResCAM", hires)):
+#     print(name, np.mean([S.rank_correlation(m[i], occ[i]) for i in range(100)]))
+# ```
+# Grad-CAM's map is almost unrelated to the occlusion map (mean rank correlation 0.06); the position-by-position
+# product agrees clearly better (0.28), although still far from perfectly: a 7×7 map of a 28-pixel image is
+# coarse, and occlusion measures something else (what a black square takes away). For a layer whose map is
+# averaged straight into a linear classifier (the setting of CAM, Zhou et al. 2016), the gradient is the same at
+# every position and the two maps are equal up to a factor.
+# </details>
+#
 # ## References
 # - K. Simonyan, A. Vedaldi, A. Zisserman. *Deep Inside Convolutional Networks: Visualising Image Classification Models and Saliency Maps*. ICLR workshop 2014.
 # - M. Zeiler, R. Fergus. *Visualizing and Understanding Convolutional Networks*. ECCV 2014.
@@ -759,6 +817,7 @@ check(any_cat[: half + 1].min() > 0.9, "p(any domestic cat) stays above 0.9 whil
 # - D. Smilkov, N. Thorat, B. Kim, F. Viégas, M. Wattenberg. *SmoothGrad: removing noise by adding noise*. arXiv:1706.03825, 2017.
 # - M. Sundararajan, A. Taly, Q. Yan. *Axiomatic Attribution for Deep Networks*. ICML 2017.
 # - R. R. Selvaraju et al. *Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization*. ICCV 2017.
+# - R. L. Draelos, L. Carin. *Use HiResCAM instead of Grad-CAM for faithful explanations of convolutional neural networks*. arXiv:2011.08891, 2020.
 # - J. Adebayo, J. Gilmer, M. Muelly, I. Goodfellow, M. Hardt, B. Kim. *Sanity Checks for Saliency Maps*. NeurIPS 2018.
 # - V. Petsiuk, A. Das, K. Saenko. *RISE: Randomized Input Sampling for Explanation of Black-box Models*. BMVC 2018.
 # - A. Odena, V. Dumoulin, C. Olah. *Deconvolution and Checkerboard Artifacts*. Distill 2016.

@@ -187,8 +187,9 @@ check(min(widths, key=lambda w: float(test_losses[w].mean())) == wide, "the wide
 # Goodfellow et al. evaluated the loss along the segment
 # $\theta(\alpha) = (1-\alpha)\,\theta_{\text{init}} + \alpha\,\theta_{\text{final}}$. If training had to
 # wind around hills, this line would cross them. We draw it for one MLP (width 64, seed 0) and for
-# FashionNet, the course's CNN, using its shipped `init` and `final` checkpoints. `interpolate`
-# evaluates all values of $\alpha$ in one batched call.
+# FashionNet, the course's CNN, using its shipped `init` and `final` checkpoints (`init` is He
+# initialization with each unit's bias set so that it fires on part of the training images; see
+# notebook 01). `interpolate` evaluates all values of $\alpha$ in one batched call.
 
 # %%
 alphas = torch.linspace(-0.25, 1.5, config.pick(36, 15))
@@ -207,6 +208,14 @@ for name, curve in [("MLP-64 train", mlp_train), ("MLP-64 test", mlp_test), ("Fa
                     ("FashionNet test", cnn_test)]:
     print(f"{name:16s} loss at α=0: {curve[alphas.abs().argmin()]:.3f}  α=1: {curve[(alphas - 1).abs().argmin()]:.3f}  "
           f"lowest: {curve.min():.3f} at α={alphas[curve.argmin()]:.2f}")
+i0 = int(alphas.abs().argmin())  # α = 0
+first_drop = float(cnn_test[i0] - cnn_test[i0 + 1])
+check(abs(cnn_test[i0] - np.log(10)) < 0.1 and first_drop > 0.1,
+      "FashionNet starts at chance (loss ln 10 ≈ 2.30) and its loss falls from the first step on",
+      f"loss {cnn_test[i0]:.3f} at α = 0, {cnn_test[i0 + 1]:.3f} at α = {alphas[i0 + 1]:.2f}")
+check(abs(mlp_test[0] - mlp_test[i0]) < 0.1 and cnn_test[0] > cnn_test[i0] + 0.5,
+      "left of α = 0 the MLP's test loss stays at chance, FashionNet's climbs above it",
+      f"at α = {alphas[0]:.2f}: MLP {mlp_test[0]:.3f}, FashionNet {cnn_test[0]:.3f}")
 rise = float(mlp_test[inside].diff().max())
 check(rise < 0.05, "along the MLP's segment init → solution the test loss never rises by more than 0.05 per step",
       f"largest rise {rise:.3f}")
@@ -238,17 +247,42 @@ for ax, curves, title in [(axes[0], {"train": mlp_train, "test": mlp_test}, "MLP
     ax.grid(alpha=0.3)
 
 # %% [markdown]
+# Why is FashionNet's *test* loss lowest a little before $\alpha = 1$ (printed above)? Compare how
+# sure the network is (its mean top probability) with how often it is right, on the same 300 test
+# images, at $\alpha = 1$ and at the $\alpha$ of the lowest test loss.
+
+# %%
+def confidence_and_accuracy(a):  # mean top-1 probability and accuracy of θ(α) on the test images of the line
+    point = {k: (1 - a) * cnn_start[k] + a * cnn_end[k] for k in cnn_end}
+    with torch.no_grad():
+        probs = torch.func.functional_call(cnn, point, (test.images[:n_cnn].to(DEVICE),)).softmax(1).cpu()
+    return float(probs.amax(1).mean()), float((probs.argmax(1) == test.labels[:n_cnn]).float().mean())
+
+
+calibration = {a: confidence_and_accuracy(a) for a in (a_test, 1.0)}
+for a, (conf, acc) in calibration.items():
+    print(f"α = {a:.2f}: mean top probability {conf:.3f}, accuracy {acc:.3f}, over-confidence {conf - acc:+.3f}")
+over = {a: conf - acc for a, (conf, acc) in calibration.items()}
+check(over[1.0] > 0.01, "the final network is over-confident: more sure than it is right", f"{over[1.0]:+.3f}")
+if not config.FAST:  # the fast grid's α step (0.125) is too coarse to place the test minimum
+    check(abs(over[a_test]) < over[1.0], f"at α = {a_test:.2f} its confidence is closer to its accuracy",
+          f"{over[a_test]:+.3f} vs {over[1.0]:+.3f}")
+
+# %% [markdown]
 # **What to notice.** Along the line the loss falls smoothly and (almost) monotonically: no barrier
 # separates the starting point from the solution, even though the path that SGD actually took was
-# long and curved. Near $\alpha = 0$ the curve is flat: at initialization all outputs are nearly equal and
-# the loss sits at $\ln 10 \approx 2.3$. FashionNet's *test* loss is lowest a little before $\alpha = 1$
-# (printed above): the final network is slightly over-confident, and shrinking its weights a bit
-# towards the small initial ones tempers that, while its training loss (300 training images) is
-# lowest at $\alpha = 1$ itself (printed). This is the observation of Goodfellow et al. — the hard
-# part of training is not escaping local minima. Past $\alpha = 1$ the test losses rise again. The
-# MLP's *training* loss still falls a little past $\alpha = 1$ (printed: lowest near 1.1): its
-# endpoint is not a minimum even along this line, as the "fall/epoch" column of section 2 said.
-# (The line is one direction out of many; flat-looking lines do not prove the whole surface is simple.)
+# long and curved. At $\alpha = 0$ both networks answer every class about equally, so the loss is
+# $\ln 10 \approx 2.3$ (chance). The MLP's curve is flat to the left of $\alpha = 0$; FashionNet's is
+# not: walking away from the solution ($\alpha < 0$) raises its loss well above chance, and from its
+# He initialization the loss falls from the first step on (both checked). FashionNet's *test* loss is lowest a little before
+# $\alpha = 1$: the final network is over-confident (its mean top probability is above its accuracy,
+# printed), and stepping back a little along the line tempers that (printed), while its
+# training loss (300 training images) is lowest at $\alpha = 1$ or a hair past it (printed). This is
+# the observation of Goodfellow et al. — the hard part of training is not escaping local minima.
+# Past $\alpha = 1$ the test losses rise again. The MLP's *training* loss still falls a little past
+# $\alpha = 1$ (printed: lowest near 1.1): its endpoint is not a minimum even along this line, as the
+# "fall/epoch" column of section 2 said. (The line is one direction out of many; flat-looking lines
+# do not prove the whole surface is simple.)
 #
 # ## 4. A 2-D slice with filter-normalized directions
 #
@@ -286,8 +320,9 @@ for name, (coords, grid) in slices.items():
           f"{name}: the solution sits at the bottom of the slice", f"centre {grid[mid, mid]:.3f}, lowest {grid.min():.3f}")
 mlp_narrow, mlp_wide, convnet = border.values()
 if not config.FAST:  # after 8 epochs (fast mode) the narrow MLP has not yet reached its steep valley
-    check(mlp_wide < convnet < mlp_narrow, "FashionNet's border multiple lies between the wide and the narrow MLP's",
-          f"{mlp_wide:.1f} < {convnet:.1f} < {mlp_narrow:.1f}")
+    check(mlp_wide < mlp_narrow < convnet,
+          "relative to its centre, the wide MLP's loss climbs least, the narrow MLP's more, FashionNet's most",
+          f"border multiples {mlp_wide:.1f} < {mlp_narrow:.1f} < {convnet:.1f}")
 
 # %% [markdown]
 # Contour plots of the three slices on the same colour scale (log of the loss). The cross marks the
@@ -312,13 +347,17 @@ cbar.set_ticks(ticks, labels=[f"{t:g}" for t in ticks]);
 # %% [markdown]
 # **What to notice.** All three solutions sit at the bottom of a bowl-shaped valley (checked above),
 # and within these 2-D slices the surface looks almost convex — the non-convexity is not visible at
-# this scale. Compare the bowls: with the same filter-normalized step the narrow MLP's loss climbs
-# most (its border mean is the largest multiple of its centre, printed), in an elongated, tilted
-# valley, while the wide MLP's valley is broader; FashionNet's is the roundest, and its border
-# multiple lies between the two MLPs'. Li et al. found that such flatness goes together with better
-# generalization; the two MLPs agree with that (the flatter one has the lower test loss), but three
-# networks on different inputs are no test of the claim. The slice is random: run it again with other seeds (the `seed` argument) and
-# the details change, but not the picture.
+# this scale. Compare the bowls: the narrow MLP's valley is elongated and tilted, the wide MLP's is
+# broad, and with the same filter-normalized step its loss climbs least (its border mean is the
+# smallest multiple of its centre, printed). FashionNet's valley is a round, slightly tilted bowl around the lowest
+# loss of the three, and relative to that low centre its loss climbs the most ($a = 1$ changes every
+# filter of all five layers by its own norm at once). Li et al. found
+# that flatness goes together with better generalization; the two MLPs agree with that (the flatter
+# one has the lower test loss), while FashionNet, the sharpest by this measure, has the lowest test
+# loss of all — but three networks of different architectures on different inputs are no test of
+# the claim, and sharpness itself depends on how it is measured (Dinh et al. 2017). The slice is
+# random: run it again with other seeds (the `seed` argument) and the details change, but not the
+# picture.
 #
 # ## 5. Try it: slice any network of the study
 #
@@ -393,3 +432,4 @@ loss_slice_explorer({w: runs[w].model for w in widths}, lambda w, s: landscape.u
 #   NeurIPS 2018.
 # - Y. Dauphin et al. *Identifying and attacking the saddle point problem in high-dimensional
 #   non-convex optimization.* NeurIPS 2014.
+# - L. Dinh, R. Pascanu, S. Bengio, Y. Bengio. *Sharp Minima Can Generalize For Deep Nets.* ICML 2017.
