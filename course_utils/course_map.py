@@ -49,6 +49,16 @@ COURSE_MAP = (
     Stop("10_neural_style", "Can content and style be pulled apart?", "Gram matrices, neural style transfer"),
     Stop("11_adversarial", "How easily is the network fooled?", "FGSM, PGD, fooling images"),
     Stop("12_loss_surfaces", "What does the loss look like around a trained network?", "1-D and 2-D loss slices"),
+    Stop(
+        "13_robust_models",
+        "Does a network trained against attacks see more like we do?",
+        "adversarial training, perceptually aligned gradients, prior-free class visualization and inversion",
+    ),
+    Stop(
+        "14_what_it_relies_on",
+        "What does the network rely on: where things are, which changes hurt, how it compares with me?",
+        "feature matching, position probes, accuracy vs image attributes, a human-vs-network quiz",
+    ),
 )
 
 

@@ -3,10 +3,11 @@
 The package follows the loop's three questions, one module each, plus the loop and the recipes:
 
 - ``objectives``: *what* to maximize (``Objective``, composable with ``+``, ``-``, scalar ``*``);
-- ``parameterizations``: *how the image is parameterized* (``PixelImage``, ``FourierImage``);
+- ``parameterizations``: *how the image is parameterized* (``PixelImage``, ``FourierImage``, ``SigmoidImage``);
 - ``transforms``: *what is done to the image before the model sees it* (``jitter`` ...);
 - ``steps``: what is done to the pixels after each step (blur, ε-ball projection);
-- ``loop``: ``optimize_image`` and its optimizers; ``recipes``: the techniques, one call each.
+- ``loop``: ``optimize_image`` and its optimizers; ``recipes``: the techniques, one call each;
+- ``schedules``: a step that falls to 0 (``cosine_adam``); ``measures``: numbers for what an image shows.
 
     obj = optim.class_logit(281) - 1e-3 * optim.l2() - 0.1 * optim.total_variation()
     img, history = optim.optimize_image(model, obj, optim.PixelImage((1, 3, 128, 128)), steps=80)
@@ -25,13 +26,28 @@ Bad arguments (``steps=-3``, ``lr=-0.1``, NaN pixels, ``jitter(-3)``, ``scale=0`
 with the valid range; class targets may be indices or class names (``"flamingo"``).
 """
 
+from .diagnostics import (
+    SoftmaxGradient,
+    UnitActivity,
+    augmented_probability,
+    gram_similarity,
+    log_softmax_gradient,
+    mean_frequency,
+    pixel_correlation,
+    pooled_similarity,
+    unit_activity,
+    unseen_augmentations,
+)
 from .loop import NormalizedGradient, OptimizerFactory, Result, make_optimizer, optimize_image
+from .measures import FeatureErrorTrace, channel_means, clipped_fraction, layout_correlation, peak_patch
 from .objectives import (
     Acts,
     Objective,
     channel,
+    channels,
     class_log_prob,
     class_logit,
+    diversity,
     feature_match,
     gram_match,
     gram_matrix,
@@ -41,7 +57,7 @@ from .objectives import (
     resolve_class_names,
     total_variation,
 )
-from .parameterizations import FourierImage, Param, PixelImage
+from .parameterizations import FourierImage, Param, PixelImage, SigmoidImage
 from .recipes import (
     channel_visualization,
     class_probability,
@@ -56,8 +72,19 @@ from .recipes import (
     layer_features,
     style_transfer,
 )
+from .schedules import CosineAdam, cosine_adam
 from .steps import StepOp, blur_every, clip_pixels, project_linf
-from .transforms import Transform, compose, jitter, pad, random_rotate, random_scale, standard_transforms
+from .transforms import (
+    Transform,
+    compose,
+    jitter,
+    pad,
+    random_rotate,
+    random_scale,
+    random_zoom,
+    standard_transforms,
+    zoom_out_transforms,
+)
 
 __all__ = [
     "Acts",
@@ -104,4 +131,28 @@ __all__ = [
     "standard_transforms",
     "style_transfer",
     "total_variation",
+    # notebook 07: one channel per image, diversity, zoomed-out transforms, and its measures
+    "SoftmaxGradient",
+    "UnitActivity",
+    "augmented_probability",
+    "channels",
+    "diversity",
+    "gram_similarity",
+    "log_softmax_gradient",
+    "mean_frequency",
+    "pixel_correlation",
+    "pooled_similarity",
+    "random_zoom",
+    "unit_activity",
+    "unseen_augmentations",
+    "zoom_out_transforms",
+    # notebooks 08-09: a step that settles, an image that is never clipped, and their measures
+    "CosineAdam",
+    "FeatureErrorTrace",
+    "SigmoidImage",
+    "channel_means",
+    "clipped_fraction",
+    "cosine_adam",
+    "layout_correlation",
+    "peak_patch",
 ]

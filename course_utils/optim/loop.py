@@ -21,9 +21,10 @@ from tqdm.auto import tqdm
 
 from ..core import frozen_eval
 from ..hooks import StopForward, get_layer, hooked
+from ..images import gaussian_blur
 from .arguments import check_count, check_number
 from .objectives import Acts, Objective
-from .parameterizations import FourierImage, Param, PixelImage
+from .parameterizations import FourierImage, Param, PixelImage, SigmoidImage
 from .steps import StepOp
 from .transforms import Transform, compose
 
@@ -37,11 +38,14 @@ class NormalizedGradient(torch.optim.Optimizer):
     """Plain gradient steps of size ``lr`` divided by the mean absolute gradient (DeepDream's step).
 
     Normalizing makes the step size mean the same thing at every layer and every octave.
+    ``smooth`` > 0 first blurs each image-shaped gradient ``(N,C,H,W)`` with a Gaussian of that
+    many pixels, so the step carries no pixel-scale speckle (notebook 09).
     """
 
-    def __init__(self, params: Iterable[torch.Tensor], lr: float = 0.01):
+    def __init__(self, params: Iterable[torch.Tensor], lr: float = 0.01, smooth: float = 0.0):
         # a negative lr would silently run the opposite optimization (descent instead of ascent)
         super().__init__(params, {"lr": check_number(lr, "lr", hint=_NEGATE_HINT)})
+        self.smooth = check_number(smooth, "smooth", low_open=False, hint="a blur width in pixels; 0 = no blur")
 
     @torch.no_grad()
     def step(self, closure: Callable[[], float] | None = None) -> float | None:  # type: ignore[override]
@@ -53,7 +57,8 @@ class NormalizedGradient(torch.optim.Optimizer):
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    p.add_(p.grad / p.grad.abs().mean().clamp_min(1e-8), alpha=-group["lr"])
+                    g = gaussian_blur(p.grad, self.smooth) if self.smooth and p.grad.dim() == 4 else p.grad
+                    p.add_(g / g.abs().mean().clamp_min(1e-8), alpha=-group["lr"])
         return loss
 
 
@@ -128,9 +133,9 @@ def _optimize(
     """``optimize_image``, also saying whether Ctrl-C stopped it (multi-stage recipes then stop too)."""
     if not isinstance(objective, Objective):
         raise TypeError(f"objective must be an optim.Objective (e.g. optim.class_logit(281)), not {type(objective)}")
-    if not isinstance(param, (PixelImage, FourierImage)):
+    if not isinstance(param, (PixelImage, FourierImage, SigmoidImage)):
         raise TypeError(
-            f"param must be an optim.PixelImage or optim.FourierImage, not {type(param).__name__}; "
+            f"param must be an optim.PixelImage, FourierImage or SigmoidImage, not {type(param).__name__}; "
             "to start from a tensor of pixels, pass optim.PixelImage(init=x)"
         )
     steps = check_count(steps, "steps")
@@ -138,9 +143,12 @@ def _optimize(
     transform = transforms if transforms is None or callable(transforms) else compose(transforms)
     modules = {name: get_layer(model, name) for name in objective.layers if name not in ("logits", "image", "input")}
     acts: Acts = {}
+    own_pass = [False]  # True only during the loop's own forward: a callback's passes are neither recorded nor cut
 
     def record(name: str) -> Callable:
         def hook(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
+            if not own_pass[0]:
+                return
             if not isinstance(output, torch.Tensor):
                 raise TypeError(f"layer {name!r} returns {type(output).__name__}, not a tensor; name a submodule")
             acts[name] = output.clone()  # clone: a later in-place op (ReLU(inplace=True)) would change it
@@ -155,6 +163,7 @@ def _optimize(
         image = param.image()
         x = transform(image) if transform is not None else image
         try:
+            own_pass[0] = True
             with suppress(StopForward):
                 acts["logits"] = model(x)
         except RuntimeError as exc:  # e.g. a fixed-size model (FashionNet: 28 px) given another size
@@ -164,6 +173,8 @@ def _optimize(
                 f"the model cannot run on the image being optimized, shape {tuple(x.shape)}: {exc}. "
                 "Give the image the channel count and size the model takes (FashionNet: (1,1,28,28))"
             ) from exc
+        finally:
+            own_pass[0] = False
         missing = [name for name in modules if name not in acts]
         if missing:
             raise ValueError(

@@ -157,6 +157,71 @@ def channel(layer: str, index: int) -> Objective:
     return Objective(fn, f"{layer}[{index}]", [layer])
 
 
+def channels(layer: str, indices: Sequence[int], at: tuple[int, int] | None = None) -> Objective:
+    """The mean activation of channel ``indices[i]`` of ``layer`` in image ``i``, averaged over the batch.
+
+    One optimization then visualizes several channels at once, one per image of the batch
+    (``N`` must equal ``len(indices)``); a layer of shape ``(N,C)`` (a linear layer) works too.
+    ``at=(y, x)`` takes the activation at that one position of the map instead of the mean over
+    positions: Olah et al.'s *neuron* objective, where the mean is their *channel* objective.
+    """
+    if isinstance(indices, (str, bytes)) or not isinstance(indices, Sequence) or not indices:
+        raise TypeError(f"indices must be a non-empty list of channel numbers, one per image, not {indices!r}")
+    chosen = [check_count(i, "channel index", minimum=0) for i in indices]
+    if at is not None:
+        if not isinstance(at, Sequence) or len(at) != 2:
+            raise TypeError(f"at must be a position (y, x) on the layer's map, e.g. (7, 7), not {at!r}")
+        at = (check_count(at[0], "at[0] (row)", minimum=0), check_count(at[1], "at[1] (column)", minimum=0))
+    rows = torch.arange(len(chosen))
+
+    def fn(a: Acts) -> torch.Tensor:
+        act = a[layer]
+        if act.dim() < 2 or act.shape[0] != len(chosen):
+            raise ValueError(
+                f"channels() has {len(chosen)} indices, one per image, but layer {layer!r} gave a batch of shape "
+                f"{tuple(act.shape)}; optimize a batch of {len(chosen)} images, e.g. shape ({len(chosen)}, 3, H, W)"
+            )
+        if max(chosen) >= act.shape[1]:
+            count = act.shape[1]
+            raise ValueError(
+                f"channel {max(chosen)} is out of range: layer {layer!r} has {count} channels (0..{count - 1})"
+            )
+        picked = act[rows.to(act.device), torch.tensor(chosen, device=act.device)]  # (N,) or (N,H,W)
+        if at is not None:
+            if picked.dim() != 3 or at[0] >= picked.shape[1] or at[1] >= picked.shape[2]:
+                raise ValueError(f"at={at} is not a position on layer {layer!r}'s map of shape {tuple(act.shape[2:])}")
+            picked = picked[:, at[0], at[1]]
+        return picked.reshape(len(chosen), -1).mean()
+
+    where = "" if at is None else f"@{at}"
+    return Objective(fn, f"{layer}[{chosen}]{where}", [layer])
+
+
+def diversity(layer: str) -> Objective:
+    """Minus the mean cosine similarity of the batch's Gram matrices at ``layer``, over all pairs of images.
+
+    Olah et al. (2017): add ``w * diversity(layer)`` to an objective and the images of a batch are
+    pushed to use *different* combinations of ``layer``'s features (Gram matrices ignore where a
+    feature sits, so moving the same pattern elsewhere does not count as diverse). The value lies
+    in [-1, 0] for a post-ReLU layer (0: pairwise orthogonal Gram matrices, -1: all alike); it needs a
+    batch of at least two images. Lucid sums over the others instead of averaging: its weight is ours / (N-1).
+    """
+
+    def fn(a: Acts) -> torch.Tensor:
+        act = a[layer]
+        if act.dim() != 4 or act.shape[0] < 2:
+            raise ValueError(
+                f"diversity compares the images of a batch: layer {layer!r} must give (N,C,H,W) with N >= 2, got "
+                f"{tuple(act.shape)}; optimize a batch, e.g. FourierImage((4, 3, 128, 128))"
+            )
+        n = act.shape[0]
+        grams = F.normalize(gram_matrix(act).reshape(n, -1), dim=1)
+        similarity = grams @ grams.T  # (N,N) cosines, 1 on the diagonal
+        return -(similarity.sum() - similarity.diagonal().sum()) / (n * (n - 1))
+
+    return Objective(fn, f"diversity({layer})", [layer])
+
+
 def layer_norm(layer: str) -> Objective:
     """The mean squared activation of ``layer``: DeepDream's "amplify whatever is there"."""
     return Objective(lambda a: a[layer].pow(2).mean(), f"‖{layer}‖²", [layer])

@@ -2,7 +2,7 @@
 
 Both give the loop the same three things: ``parameters()`` to optimize, ``image()`` (the
 current ``(N,C,H,W)`` image in [0,1], differentiable) and ``constrain()`` (run after each step).
-Taught in notebook 07 (Fourier parameterization); PixelImage serves every other notebook.
+Taught in notebook 07 (Fourier parameterization) and 09 (``SigmoidImage``: no clipping); PixelImage serves the rest.
 """
 
 from __future__ import annotations
@@ -126,4 +126,36 @@ class FourierImage:
         """Nothing to do: the sigmoid already keeps pixels in [0,1]."""
 
 
-Param = PixelImage | FourierImage  # what optimize_image accepts as the image being optimized
+class SigmoidImage:
+    """Optimize unbounded logits ``z``; the image is ``sigmoid(z)``, inside (0,1) without ever being clipped.
+
+    Clipping a pixel image piles every push past black or white onto 0 or 1, channel by channel,
+    which turns bright skies into speckles of saturated colour. Here a pixel near white moves
+    ever more slowly instead (the sigmoid's slope ``x(1-x)`` falls to 0), so nothing is cut off.
+    ``init`` (``(N,C,H,W)`` in [0,1]) starts from a photo: its values are first held ``margin``
+    away from 0 and 1 (a logit of exactly 0 or 1 is infinite). Taught in notebook 09.
+    """
+
+    def __init__(self, init: torch.Tensor, margin: float = 1e-3):
+        pixels = check_pixels(init, "init").detach().float()
+        margin = check_number(margin, "margin", high=0.25, hint="margin keeps the start inside (0,1), e.g. 1e-3")
+        self.logits = torch.logit(pixels.clamp(margin, 1 - margin)).requires_grad_(True)
+
+    def parameters(self) -> list[torch.Tensor]:
+        """The tensors the optimizer changes: the logits ``(N,C,H,W)``."""
+        return [self.logits]
+
+    def image(self) -> torch.Tensor:
+        """Return the current image ``sigmoid(logits)``, ``(N,C,H,W)`` in (0,1)."""
+        return torch.sigmoid(self.logits)
+
+    def to(self, device: torch.device) -> SigmoidImage:
+        """Move the logits to ``device`` (still a leaf that needs a gradient)."""
+        self.logits = self.logits.detach().to(device).requires_grad_(True)
+        return self
+
+    def constrain(self) -> None:
+        """Nothing to do: the sigmoid already keeps pixels in (0,1)."""
+
+
+Param = PixelImage | FourierImage | SigmoidImage  # what optimize_image accepts as the image being optimized

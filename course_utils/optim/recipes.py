@@ -20,7 +20,7 @@ from ..core import Target, check_finite, frozen_eval, resolve_targets
 from ..hooks import capture_activations, get_layer, run_until
 from ..models import FashionNet
 from .arguments import check_count, check_number, check_pixels
-from .loop import Result, _optimize, optimize_image
+from .loop import NormalizedGradient, OptimizerFactory, Result, _optimize, optimize_image
 from .objectives import (
     Objective,
     channel,
@@ -34,7 +34,7 @@ from .objectives import (
     resolve_class_names,
     total_variation,
 )
-from .parameterizations import FourierImage, Param, PixelImage
+from .parameterizations import FourierImage, Param, PixelImage, SigmoidImage
 from .steps import blur_every
 from .transforms import Transform, jitter, standard_transforms
 
@@ -213,11 +213,13 @@ def invert_features(
     seed: int = 0,
     progress: bool = True,
     callback: Callback | None = None,
+    optimizer: str | OptimizerFactory = "adam",
 ) -> torch.Tensor:
     """Return pixels ``(1,C,H,W)`` in [0,1] whose ``layer`` features match those of ``image`` (pixels in [0,1]).
 
     Mahendran & Vedaldi (2015): minimize the relative feature error plus a total-variation
-    prior, starting from noise.
+    prior, starting from noise. ``optimizer``: a name or a factory, e.g. ``optim.cosine_adam(steps)``,
+    whose falling step lets the run settle (notebook 08).
     """
     check_pixels(image, "image")
     tv_weight = check_number(tv_weight, "tv_weight", low_open=False, hint="it is a penalty weight (0 = off)")
@@ -231,6 +233,7 @@ def invert_features(
         param,
         steps=steps,
         lr=lr,
+        optimizer=optimizer,
         transforms=jitter(jitter_px) if jitter_px else None,
         progress=progress,
         callback=callback,
@@ -251,12 +254,17 @@ def deep_dream(
     channel_index: int | None = None,
     seed: int = 0,
     progress: bool = True,
+    parameterization: str = "pixels",
+    smooth: float = 0.0,
 ) -> torch.Tensor:
     """Return ``image`` ``(1,3,H,W)`` in [0,1] with whatever ``layer`` sees amplified (Mordvintsev et al. 2015).
 
     Runs from the smallest octave (``image`` shrunk by ``scale**(octaves-1)``, ``scale >= 1``) to full
     size; at each octave, normalized gradient steps of ``step_size > 0`` on ``‖layer‖²`` (or one
     channel's mean) with jitter, and the detail added so far is carried up to the next octave.
+    ``parameterization="pixels"`` steps on the pixels and clips them to [0,1]; ``"sigmoid"`` steps on
+    their logits (``SigmoidImage``: nothing is clipped, and the detail is carried in logits).
+    ``smooth`` > 0 blurs each gradient by that many pixels before the normalized step.
     Ctrl-C stops the whole dream (not just the current octave) and returns the detail reached so
     far, added to ``image`` at full size, with a warning. A float64 image is dreamed in float32.
     """
@@ -267,6 +275,12 @@ def deep_dream(
     )
     steps_per_octave = check_count(steps_per_octave, "steps_per_octave")
     step_size = check_number(step_size, "step_size", hint="a negative step would erase what the layer sees, not dream")
+    if parameterization not in ("pixels", "sigmoid"):
+        raise ValueError(
+            f"parameterization must be 'pixels' (clipped) or 'sigmoid' (never clipped), not {parameterization!r}"
+        )
+    smooth = check_number(smooth, "smooth", low_open=False, hint="a blur width in pixels; 0 = no blur")
+    sigmoid = parameterization == "sigmoid"
     objective = layer_norm(layer) if channel_index is None else channel(layer, channel_index)
     move = jitter(jitter_px)
     h, w = image.shape[-2:]
@@ -278,14 +292,18 @@ def deep_dream(
         for octave, size in enumerate(bar):
             base = F.interpolate(image, size=size, mode="bilinear", align_corners=False, antialias=True)
             detail = F.interpolate(detail, size=size, mode="bilinear", align_corners=False)
-            param = PixelImage(init=(base + detail).clamp(0, 1))
+            param: Param = (
+                SigmoidImage(_sigmoid(_logit(base) + detail))
+                if sigmoid
+                else PixelImage(init=(base + detail).clamp(0, 1))
+            )
             result, interrupted = _optimize(
                 model,
                 objective,
                 param,
                 steps_per_octave,
                 step_size,
-                "normalized",
+                lambda params, lr: NormalizedGradient(params, lr, smooth=smooth),
                 move,
                 (),
                 None,
@@ -293,7 +311,8 @@ def deep_dream(
                 seed + octave,  # a fresh jitter sequence per octave
                 warn_interrupt=False,
             )
-            detail = result.image.to(base.device) - base  # an interrupted octave keeps the steps it took
+            reached = result.image.to(base.device)  # an interrupted octave keeps the steps it took
+            detail = _logit(reached) - _logit(base) if sigmoid else reached - base
             if interrupted:
                 break
             done = octave + 1  # octaves finished
@@ -307,7 +326,17 @@ def deep_dream(
         )
         base = F.interpolate(image, size=(h, w), mode="bilinear", align_corners=False, antialias=True)
         detail = F.interpolate(detail, size=(h, w), mode="bilinear", align_corners=False)
-    return (base + detail).clamp(0, 1)
+    return _sigmoid(_logit(base) + detail) if sigmoid else (base + detail).clamp(0, 1)
+
+
+def _logit(pixels: torch.Tensor) -> torch.Tensor:
+    """The logits of pixels held 1e-3 away from 0 and 1, as ``SigmoidImage`` starts them."""
+    return torch.logit(pixels.clamp(1e-3, 1 - 1e-3))
+
+
+def _sigmoid(logits: torch.Tensor) -> torch.Tensor:
+    """Pixels from logits, held inside [1e-3, 1 - 1e-3] so that ``SigmoidImage`` starts from them unchanged."""
+    return torch.sigmoid(logits).clamp(1e-3, 1 - 1e-3)
 
 
 # --------------------------------------------------------------------------- 10: style transfer

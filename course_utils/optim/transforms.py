@@ -109,3 +109,45 @@ def standard_transforms(size: int = 128) -> Transform:
             jitter(max(1, k // 2)),
         ]
     )
+
+
+def random_zoom(scales: Sequence[float]) -> Transform:
+    """Resize by a factor drawn from ``scales`` (each > 0), antialiased, so shrinking averages pixels, never skips them.
+
+    Unlike ``random_scale`` (plain bilinear), a shrunk image here is what a camera farther away
+    would see: fine pixel patterns are averaged away, so they cannot carry the objective.
+    """
+    scales = _choices(scales, "random_zoom", lambda v: check_number(v, "a zoom factor", hint="1 keeps the size"))
+
+    def fn(x: torch.Tensor) -> torch.Tensor:
+        s = random.choice(scales)
+        if s == 1:
+            return x
+        size = [max(1, round(x.shape[-2] * s)), max(1, round(x.shape[-1] * s))]
+        return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
+
+    return fn
+
+
+def zoom_out_transforms(size: int = 224, zoom: tuple[float, float] = (0.55, 0.95)) -> Transform:
+    """Pad, jitter, rotate ±10°, shrink to ``zoom`` of the size (antialiased), jitter again (notebook 07's gallery).
+
+    The model sees the image 5-45 % smaller than it is drawn, so whatever raises the objective must
+    be drawn large and survive averaging: parts grow, pixel speckle stops paying. Shrinking also
+    makes each step cheaper than at full size. Pad and jitter distances follow Lucid's (12 and 8 px
+    at 128 px), scaled with ``size``.
+    """
+    size = check_count(size, "size", what="the image side in pixels")
+    lo, hi = (check_number(z, "zoom factor", high=1, hint="zoom=(lo, hi) with 0 < lo <= hi <= 1") for z in zoom)
+    if lo > hi:
+        raise ValueError(f"zoom=(lo, hi) needs lo <= hi, got {zoom}")
+    factors = [lo + (hi - lo) * i / 8 for i in range(9)]
+    return compose(
+        [
+            pad(max(1, round(12 * size / 128))),
+            jitter(max(1, round(8 * size / 128))),
+            random_rotate(list(range(-10, 11)) + 5 * [0]),
+            random_zoom(factors),
+            jitter(max(1, round(4 * size / 128 * lo))),
+        ]
+    )

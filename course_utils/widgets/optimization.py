@@ -85,11 +85,12 @@ def inversion_explorer(
     tv_weight: float = 30.0,
     steps: int = 200,
     lr: float = 0.05,
+    optimizer: str | optim.OptimizerFactory = "adam",
 ) -> Explorer:
     """Pick a layer and a total-variation weight, press Run; show the photo rebuilt from that layer (notebook 08).
 
     ``image``: pixels ``(1,3,H,W)`` in [0,1]. ``result``: ``optim.invert_features(model, layer, image,
-    steps, lr, tv_weight)``, pixels ``(1,3,H,W)``.
+    steps, lr, tv_weight, optimizer=optimizer)``, pixels ``(1,3,H,W)``.
     """
     value = one_of("layer", layers, value)
     in_range("tv_weight", tv_weight, 0.1, 1000, "the λ_TV slider's range", integer=False)
@@ -101,7 +102,9 @@ def inversion_explorer(
     }
 
     def compute(layer: str, tv_weight: float) -> torch.Tensor:
-        return optim.invert_features(model, layer, image, steps=steps, tv_weight=tv_weight, lr=lr, progress=False)
+        return optim.invert_features(
+            model, layer, image, steps=steps, tv_weight=tv_weight, lr=lr, optimizer=optimizer, progress=False
+        )
 
     def draw(recon: torch.Tensor, values: dict) -> tuple[Figure, str]:
         err = optim.feature_error(model, values["layer"], recon, image)
@@ -128,13 +131,16 @@ def deepdream_explorer(
     octaves: int = 4,
     scale: float = 1.4,
     jitter_px: int = 16,
+    parameterization: str = "pixels",
+    smooth: float = 0.0,
 ) -> Explorer:
     """Pick a layer, the step size α, the steps per octave and the octaves, press Run; show the dream (notebook 09).
 
-    ``image``: pixels ``(1,3,H,W)`` in [0,1]. ``result``: ``optim.deep_dream(...)`` with these settings.
+    ``image``: pixels ``(1,3,H,W)`` in [0,1]. ``result``: ``optim.deep_dream(...)`` with these settings
+    (``parameterization`` and ``smooth`` as in ``optim.deep_dream``).
     """
     value = one_of("layer", layers, value)
-    in_range("step_size", step_size, 0.002, 0.04, "the α slider's range", integer=False)
+    in_range("step_size", step_size, 0.002, 0.1, "the α slider's range", integer=False)
     in_range("steps_per_octave", steps_per_octave, 2, 40, "the slider's range")
     in_range("octaves", octaves, 1, 6, "the slider's range")
     controls = {
@@ -142,7 +148,7 @@ def deepdream_explorer(
         "step_size": widgets.FloatSlider(
             value=step_size,
             min=0.002,
-            max=0.04,
+            max=0.1,
             step=0.002,
             readout_format=".3f",
             description="α",
@@ -164,6 +170,8 @@ def deepdream_explorer(
             steps_per_octave=steps_per_octave,
             step_size=step_size,
             jitter_px=jitter_px,
+            parameterization=parameterization,
+            smooth=smooth,
             progress=False,
         )
 

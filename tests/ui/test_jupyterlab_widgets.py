@@ -366,3 +366,100 @@ def test_a_mouse_stroke_on_the_inspector_canvas_changes_probabilities_and_maps(l
         raise
     finally:
         context.close()
+
+
+# The quiz of notebook 14, in a notebook of its own (two cells): the widget, then its results read back in Python.
+QUIZ_CELLS = [
+    "from course_utils.data import FASHION_CLASSES, fashion_mnist\n"
+    "from course_utils.widgets import garment_quiz\n"
+    "\n"
+    "test = fashion_mnist('test')\n"
+    "images, labels = test.images[:5], test.labels[:5]\n"
+    "model_predictions = labels.clone()\n"
+    "model_predictions[2:] = (labels[2:] + 1) % 10  # right on the first two garments, wrong on the rest\n"
+    "quiz = garment_quiz(images, labels, FASHION_CLASSES, model_predictions)\n"
+    "quiz",
+    "print(quiz.results().summary('FashionNet'))",
+]
+
+
+def _write_notebook(path: Path, sources: list[str]) -> None:
+    cells = [
+        {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": s} for s in sources
+    ]
+    kernel = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    path.write_text(
+        json.dumps({"cells": cells, "metadata": {"kernelspec": kernel}, "nbformat": 4, "nbformat_minor": 5})
+    )
+
+
+def _wait_text(locator, pattern: str, timeout_s: float) -> str:
+    """Wait until the text of ``locator`` matches ``pattern``; return it."""
+    deadline = time.monotonic() + timeout_s
+    text = ""
+    while time.monotonic() < deadline:
+        text = " ".join(locator.all_inner_texts())
+        if re.search(pattern, text):
+            return text
+        locator.page.wait_for_timeout(300)
+    pytest.fail(f"no text matching {pattern!r} within {timeout_s:.0f} s; shown: {text!r}")
+
+
+def test_the_garment_quiz_answers_two_questions_with_the_mouse_and_shows_the_results(lab, browser):
+    from course_utils.data import FASHION_CLASSES, fashion_mnist
+
+    truth = [FASHION_CLASSES[int(c)] for c in fashion_mnist("test").labels[:2]]
+    wrong = next(name for name in FASHION_CLASSES if name != truth[1])
+    notebook = "quiz_ui_test.ipynb"
+    base, token, served = lab
+    _write_notebook(served / "notebooks" / notebook, QUIZ_CELLS)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, service_workers="block")
+    context.route("**/*", _only_localhost)
+    page = context.new_page()
+    try:
+        _open_and_run_all(page, base, token, notebook)
+        assert not _cell_errors(page), f"{notebook}: a cell printed an error:\n" + "\n".join(_cell_errors(page))
+        question = re.compile(r"question \d+ of 5")
+        page.locator(".jp-CodeCell .widget-html").filter(has_text=question).first.wait_for(timeout=30_000)
+        cell = page.locator(".jp-CodeCell").filter(has=page.locator(".widget-html").filter(has_text=question)).first
+        progress = cell.locator(".widget-html").filter(has_text=question)
+        cell.scroll_into_view_if_needed()
+        shown = cell.locator(".jp-OutputArea img:visible")  # the results figure waits hidden until it is asked for
+        garment = _image_sources(cell)
+        assert shown.count() == 1 and "question 1 of 5" in progress.first.inner_text()
+        cell.screenshot(path=SCREENSHOTS / "quiz-1-start.png")
+
+        def button(name: str):
+            return cell.locator("button.jupyter-button", has_text=re.compile(rf"^\s*{re.escape(name)}\s*$")).first
+
+        button(truth[0]).click()  # right
+        _wait_text(progress, r"question 2 of 5", WIDGET_TIMEOUT_S)
+        second = _wait_new_image(page, cell, garment, WIDGET_TIMEOUT_S)
+        button(wrong).click()  # wrong
+        _wait_text(progress, r"question 3 of 5", WIDGET_TIMEOUT_S)
+        _wait_new_image(page, cell, second, WIDGET_TIMEOUT_S)
+        cell.screenshot(path=SCREENSHOTS / "quiz-2-two-answered.png")
+
+        button("show results").click()
+        summary = _wait_text(cell.locator(".widget-html"), r"you: 1 of 2 right", WIDGET_TIMEOUT_S)
+        assert re.search(r"FashionNet on the same 2: 2 of 2", summary) and "0.835" in summary, summary
+        deadline = time.monotonic() + WIDGET_TIMEOUT_S
+        while shown.count() < 2 and time.monotonic() < deadline:  # the garment and the results figure
+            page.wait_for_timeout(300)
+        assert shown.count() == 2, "the results figure did not appear"
+        cell.screenshot(path=SCREENSHOTS / "quiz-3-results.png")
+
+        # the kernel holds the same answers: run the second cell again and read what it prints
+        readback = page.locator(".jp-CodeCell").nth(1)
+        readback.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")
+        printed = _wait_text(readback.locator(".jp-OutputArea-output"), r"you: 1 of 2 right", WIDGET_TIMEOUT_S)
+        assert "FashionNet on the same 2: 2 of 2" in printed, printed
+        assert not _cell_errors(page)
+        print(f"quiz: answered {truth[0]!r} (right) and {wrong!r} (truth {truth[1]!r}); {printed.strip()}")
+    except BaseException:
+        page.screenshot(path=SCREENSHOTS / "quiz-failure.png")
+        raise
+    finally:
+        context.close()
