@@ -125,9 +125,10 @@ def invert(
     (``"blank"`` or ``"noise"``, as in ``class_images``). Engstrom et al. (2019) invert robust models so.
     """
     check_pixels(images, "images")
-    objective = optim.feature_match(layer, optim.layer_features(model, layer, images))
-    param = _start_image(tuple(images.shape), start, seed)
-    return optim.optimize_image(model, objective, param, steps=steps, lr=lr, progress=progress, seed=seed).image
+    begin = _start_image(tuple(images.shape), start, seed).image().detach()
+    return optim.invert_features(
+        model, layer, images, steps=steps, lr=lr, tv_weight=0.0, seed=seed, progress=progress, start=begin
+    )
 
 
 def _start_image(shape: tuple[int, ...], start: str, seed: int) -> optim.PixelImage:

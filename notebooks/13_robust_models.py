@@ -415,10 +415,10 @@ targeted_attack_explorer(models, test.images[:100], test.labels[:100], FASHION_C
 #
 # ```python
 # # in a terminal (a few minutes): python -m course_utils.train --subset --epochs 4 --name fashionnet_robust \
-# #     --adversarial-eps 0.03 --pgd-steps 3 --final-only --out /tmp/robust003
+# #     --adversarial-eps 0.03 --pgd-steps 3 --final-only --out robust_eps003
 # from course_utils.models import FashionNet
 # weak = FashionNet()
-# weak.load_state_dict(torch.load("/tmp/robust003/fashionnet_robust_final.pt", weights_only=True))
+# weak.load_state_dict(torch.load("robust_eps003/fashionnet_robust_final.pt", weights_only=True))
 # weak.eval().requires_grad_(False)
 # images = robust.class_images(weak, list(range(10)), steps=vis_steps)
 # print(float(robust.pixel_correlation(images, class_means).mean()), optim.high_frequency_fraction(images))

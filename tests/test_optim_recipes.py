@@ -116,6 +116,15 @@ def test_inversion_matches_features(fashionnet):
     assert optim.feature_error(fashionnet, "relu2", inv, x) < 0.5 * optim.feature_error(fashionnet, "relu2", noise, x)
 
 
+def test_inversion_from_given_pixels(fashionnet):
+    x = data.fashion_mnist("test").images[:2]
+    start = torch.full_like(x[:1], 0.5)
+    first = optim.invert_features(fashionnet, "relu2", x[:1], steps=1, lr=1e-4, tv_weight=0.0, start=start, progress=False)
+    torch.testing.assert_close(first, start, atol=2e-3, rtol=0)  # one tiny step from grey stays grey
+    with pytest.raises(ValueError, match="shape of image"):
+        optim.invert_features(fashionnet, "relu2", x, steps=1, start=start, progress=False)
+
+
 def test_deep_dream_amplifies_the_layer(effnet):
     x = torch.rand(1, 3, 48, 48) * 0.5 + 0.25
     dreamed = optim.deep_dream(effnet, x, "blocks.2", octaves=2, steps_per_octave=5, progress=False)

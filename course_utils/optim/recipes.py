@@ -214,19 +214,23 @@ def invert_features(
     progress: bool = True,
     callback: Callback | None = None,
     optimizer: str | OptimizerFactory = "adam",
+    start: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Return pixels ``(1,C,H,W)`` in [0,1] whose ``layer`` features match those of ``image`` (pixels in [0,1]).
 
     Mahendran & Vedaldi (2015): minimize the relative feature error plus a total-variation
-    prior, starting from noise. ``optimizer``: a name or a factory, e.g. ``optim.cosine_adam(steps)``,
-    whose falling step lets the run settle (notebook 08).
+    prior, starting from noise (or from the pixels ``start``, the shape of ``image``). ``optimizer``:
+    a name or a factory, e.g. ``optim.cosine_adam(steps)``, whose falling step lets the run settle
+    (notebook 08).
     """
     check_pixels(image, "image")
     tv_weight = check_number(tv_weight, "tv_weight", low_open=False, hint="it is a penalty weight (0 = off)")
     objective = feature_match(layer, layer_features(model, layer, image))
     if tv_weight:
         objective = objective - tv_weight * total_variation()
-    param = PixelImage(tuple(image.shape), seed=seed)
+    if start is not None and tuple(start.shape) != tuple(image.shape):
+        raise ValueError(f"start {tuple(start.shape)} must have the shape of image {tuple(image.shape)}")
+    param = PixelImage(tuple(image.shape), seed=seed) if start is None else PixelImage(init=start)
     return optimize_image(
         model,
         objective,
