@@ -119,7 +119,9 @@ def test_inversion_matches_features(fashionnet):
 def test_inversion_from_given_pixels(fashionnet):
     x = data.fashion_mnist("test").images[:2]
     start = torch.full_like(x[:1], 0.5)
-    first = optim.invert_features(fashionnet, "relu2", x[:1], steps=1, lr=1e-4, tv_weight=0.0, start=start, progress=False)
+    first = optim.invert_features(
+        fashionnet, "relu2", x[:1], steps=1, lr=1e-4, tv_weight=0.0, start=start, progress=False
+    )
     torch.testing.assert_close(first, start, atol=2e-3, rtol=0)  # one tiny step from grey stays grey
     with pytest.raises(ValueError, match="shape of image"):
         optim.invert_features(fashionnet, "relu2", x, steps=1, start=start, progress=False)
