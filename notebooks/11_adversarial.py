@@ -424,7 +424,7 @@ image_grid(pics, titles=titles, ncols=len(names), cell=2.3,
 # Szegedy et al. found that adversarial images made for one network often fool *another* network,
 # trained separately. We train a second FashionNet here: same architecture, another random
 # initialization (seed 1) and data order, on the shipped 8000-image subset with Adam for one
-# epoch (half an epoch in fast mode) — a few seconds. It starts from He-initialized weights with each
+# epoch — a few seconds. It starts from He-initialized weights with each
 # unit's bias set so that it fires on half of 512 training images (the shipped one's recipe, without
 # its smaller first layer), but the shipped FashionNet was trained for 10 epochs on the full
 # 60 000-image training set, so the second one is clearly weaker.
@@ -432,7 +432,7 @@ image_grid(pics, titles=titles, ncols=len(names), cell=2.3,
 # %%
 config.seed(1)
 second = FashionNet().to(DEVICE).center_biases(train.images[:512])  # He init, no unit dead at the start
-fit(second, train.images, train.labels, epochs=config.pick(1.0, 0.5), lr=2e-3, seed=1)
+fit(second, train.images, train.labels, epochs=1.0, lr=2e-3, seed=1)
 second.eval().requires_grad_(False)
 second_acc = evaluate(second, test.images[:1000], test.labels[:1000])
 print(f"second FashionNet: test accuracy {second_acc:.3f} (shipped one: {evaluate(model, test.images[:1000], test.labels[:1000]):.3f})")
@@ -442,43 +442,48 @@ check(second_acc > 0.6, "the second FashionNet is a working classifier", f"test 
 # Now attack one network (the *source*) and count, among the test images both networks classify
 # correctly and whose adversarial version fools the source, how many also fool the other one (the
 # *target*). For scale, the last column gives how often **random** ±ε signs flip the target's
-# correct predictions.
+# correct predictions. Transfer rates are ratios of small counts, so we attack more test images here
+# than above (1000; 300 in fast mode): with 100 images one more or one fewer transferred image moves
+# a rate by several points, and a second network trained from another seed could reverse a claim.
 
 # %%
 pairs = {"shipped → second": (model, second), "second → shipped": (second, model)}
+n_transfer = config.pick(1000, 300)
+xt, yt = test.images[:n_transfer], test.labels[:n_transfer]
 print(f"{'direction':17s} {'ε':>4} {'FGSM transfer':>14} {'BIM transfer':>13} {'random ±ε flips target':>23}")
 transfer, fooled_source = {}, {}
 for direction, (src, dst) in pairs.items():
     for eps_t in config.pick([0.1, 0.2], [0.1, 0.2]):
-        r_fgsm = adversarial.transfer_rate(src, dst, x, y, adversarial.fgsm(src, x, y, eps_t))
-        r_pgd = adversarial.transfer_rate(src, dst, x, y, adversarial.pgd(src, x, y, eps_t, steps=pgd_steps))  # BIM
-        noise = adversarial.flip_rate(dst, x, y, adversarial.random_sign_noise(x, eps_t))
+        r_fgsm = adversarial.transfer_rate(src, dst, xt, yt, adversarial.fgsm(src, xt, yt, eps_t))
+        r_pgd = adversarial.transfer_rate(src, dst, xt, yt, adversarial.pgd(src, xt, yt, eps_t, steps=pgd_steps))  # BIM
+        noise = adversarial.flip_rate(dst, xt, yt, adversarial.random_sign_noise(xt, eps_t))
         transfer[direction, eps_t] = (r_fgsm["rate"], r_pgd["rate"], noise)
         fooled_source[direction, eps_t] = (r_fgsm["fool_source"], r_pgd["fool_source"])
         print(f"{direction:17s} {eps_t:4.1f} {r_fgsm['rate']:8.0%} ({r_fgsm['fool_source']:3d}) {r_pgd['rate']:7.0%} ({r_pgd['fool_source']:3d}) {noise:23.0%}")
-check(all(max(f, p) > 2 * n for f, p, n in transfer.values()),
-      "adversarial images transfer at least twice as often as random ±ε signs flip the target")
+ratios = [max(f, p) / max(n, 1e-9) for f, p, n in transfer.values()]
+check(min(ratios) > 2, "adversarial images transfer at least twice as often as random ±ε signs flip the target",
+      f"ratios {min(ratios):.1f}× to {max(ratios):.1f}×")
 forward = [transfer["shipped → second", e][0] for e in config.pick([0.1, 0.2], [0.1, 0.2])]
 backward = [transfer["second → shipped", e][0] for e in config.pick([0.1, 0.2], [0.1, 0.2])]
-check(abs(backward[0] - forward[0]) < 0.06 and backward[-1] > 1.5 * forward[-1],
-      "FGSM transfer is about even both ways at ε = 0.1, and far stronger from the second network at ε = 0.2",
+check(abs(backward[0] - forward[0]) < 0.1 and backward[-1] > 1.5 * forward[-1],
+      "FGSM transfer is within 10 points both ways at ε = 0.1, and at least 1.5× stronger from the second network at ε = 0.2",
       f"second → shipped {[f'{b:.0%}' for b in backward]}, shipped → second {[f'{f:.0%}' for f in forward]}")
 check(all(b >= f for f, b in fooled_source.values()) and all(p <= f + 0.05 for f, p, _ in transfer.values()),
       "BIM fools the source at least as often as FGSM, yet its images transfer no more often (within 5 points)",
       "BIM − FGSM transfer: " + ", ".join(f"{p - f:+.0%}" for f, p, _ in transfer.values()))
 f_back, p_back, _ = transfer["second → shipped", 0.2]
-if not config.FAST:  # 100 images and a half-epoch second network leave too few fooled images to separate the rates
+if not config.FAST:  # 300 images leave too few fooled images to separate these two rates reliably
     check(p_back < f_back - 0.05, "from the second network at ε = 0.2, BIM's images transfer clearly less often than FGSM's",
           f"{p_back:.0%} vs {f_back:.0%}")
 
 # %% [markdown]
 # (The number in brackets is how many images fooled the source, the denominator of the rate.)
 #
-# **What to notice.** Adversarial images transfer two to four times as often as random changes of
+# **What to notice.** Adversarial images transfer at least twice as often as random changes of
 # the same size flip the target: the two networks, trained from different starting points, share
 # directions of sensitivity. That is why *black-box* attacks work — attack a model of your own and
 # send the result to someone else's. Transfer need not be symmetric: at ε = 0.1 the two directions
-# are about even, but at ε = 0.2 changes made on the second network fool the shipped one about twice
+# are close, but at ε = 0.2 changes made on the second network fool the shipped one about twice
 # as often as the other way round (we have not measured why; the two differ in training length, data
 # and first-layer recipe). And BIM fools the source more often than one-step FGSM (the bracketed
 # counts), yet its images transfer no better, and from the second network at ε = 0.2 clearly worse:

@@ -129,10 +129,10 @@ def test_trapezoid_rule_is_textbook_and_captum_scales_it():
 
 def test_integrated_gradients_completeness():
     model, _, x = _fashionnet()
-    attr = A.integrated_gradients(model, x, 4, steps=64)
+    attr = A.integrated_gradients(model, x, 4, steps=512)  # on noise the ReLU kinks need many nodes: 64 miss by 10 %
     with torch.no_grad():
         gap = model(x)[:, 4] - model(torch.zeros_like(x))[:, 4]
-    torch.testing.assert_close(attr.sum(dim=(1, 2, 3)), gap, rtol=0.05, atol=0.05)  # ReLU kinks limit the quadrature
+    torch.testing.assert_close(attr.sum(dim=(1, 2, 3)), gap, rtol=0.02, atol=0.02)
 
 
 def test_smoothgrad_generator_is_reproducible():
