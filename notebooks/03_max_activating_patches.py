@@ -105,8 +105,9 @@ print(config.mode_line())
 # cancel, so the input gradient of one unit is non-zero exactly on its receptive field — the union over
 # all branches.
 #
-# **What to look for** in FashionNet: each 3×3 conv adds 2 × (current stride) pixels, each 2×2 pool adds
-# 1 × stride and doubles the stride. By `conv3` a unit sees 22 of the 28 pixels.
+# **What to look for** in FashionNet: `conv1` has 7×7 kernels, so it sees 7 pixels; each later 3×3 conv adds
+# 2 × (current stride) pixels, each 2×2 pool adds 1 × stride and doubles the stride. By `conv3` a unit sees 22
+# of the 28 pixels.
 
 # %%
 fashionnet = load_model("fashionnet", device=DEVICE)
@@ -166,7 +167,8 @@ check(rf_eff["blocks.3"].size < 224 < rf_eff["blocks.4"].size, "it passes the 22
 # windows from `blocks.4` on are larger than the photo, so the right panel zooms out until the largest one
 # fits: the photo is the small square in the middle. **What to look for:** the early layers see a few pixels
 # of fur; `blocks.3` sees most of the face; `blocks.6`'s window is almost four times the photo's side, most
-# of it zero padding.
+# of it zero padding. From `blocks.5` on, the centre unit's window sits 16 px right of and below the photo's
+# centre: this network (TensorFlow weights) pads its stride-2 layers more on the bottom and right.
 
 # %%
 cat = preprocess(load_image("chelsea"))
@@ -216,8 +218,8 @@ check(shapes_ok, "one maximum per test image and unit, for every layer")
 # A helper that shows the top-9 patches of a few units, one row per unit, each titled with its activation
 # value. The mid-grey border (drawn at 0.5) marks where the window hangs over the image edge. What the
 # network saw there differs: FashionNet's convolutions pad each map by repeating its outermost row and
-# column (`padding_mode="replicate"`), so beyond the edge it sees more of the black background, with no
-# frame; EfficientNet-Lite0 pads its normalized input with zeros, i.e. with the mean pixel, 0.5.
+# column (`padding_mode="replicate"`), so beyond the edge it sees copies of the edge pixels (mostly black
+# background), with no frame; EfficientNet-Lite0 pads its normalized input with zeros, i.e. with pixel 0.5.
 
 # %%
 def show_top_patches(layer: str, units: list[int], k: int = 9, direction_maxima=None, label: str = "unit"):
@@ -237,8 +239,8 @@ def show_top_patches(layer: str, units: list[int], k: int = 9, direction_maxima=
 # orientation — unit 0 to a dark corner at the lower left of a bright area, units 5 and 10 to a thin dark
 # vertical gap — and the patches of a row look alike, from many different garments. (Unit 20 fires weakly, at
 # 0.2, and its patches agree less.) `conv2` units see 12×12 pixels and larger shapes: unit 3 a black wedge
-# under a bright diagonal edge, unit 7 a dark area above a bright horizontal band, unit 12 bright vertical
-# bars with dark gaps.
+# under a bright diagonal edge, unit 7 a dark area above a bright horizontal band, unit 12 mostly bright
+# vertical bars with dark gaps.
 
 # %%
 fig = show_top_patches("conv1", [0, 5, 10, 20])
@@ -267,9 +269,10 @@ fig.suptitle("conv2 unit 3: top-9 test images, window at the peak");
 # `conv3` units see 22 of the 28 pixels, almost the whole garment, so their patches are often whole
 # objects of one class. **What to look for:** three of the five rows are dominated by one class — trouser
 # legs (unit 4), the lower edge of a pullover between its sleeves (unit 7), the long silhouette of a dress
-# (unit 30). The other two mix classes that share a shape: unit 1 a bright curved or straight left edge
-# (bags, sandals), unit 13 a bright vertical bar beside a dark gap (the heel of an ankle boot, a sleeve hanging
-# beside a pullover). The numbers show how quickly the response falls from the best image.
+# (unit 30). The other two mix classes: unit 1 a bright curved or straight left edge (five bags and a
+# pullover) and the crossing straps of three sandals, unit 13 a bright vertical bar beside a dark gap (the
+# heel of an ankle boot, a sleeve hanging beside a pullover). The numbers show how quickly the response falls
+# from the best image.
 
 # %%
 conv3_units = [1, 4, 7, 13, 30]
@@ -293,16 +296,15 @@ check(sum(n >= 7 for n in top_share) >= 3, "three of the five rows are dominated
 # $\max_{h,w} \sum_c v_c\, a_{n,c,h,w}$. If units were the network's "concepts" and other directions mixtures,
 # the top images of $v$ should look mixed.
 #
-# Two details decide whether the comparison means anything. It must be made **after the ReLU** (`relu3`):
-# before it, `conv3`'s units are linear filters of `pool2`, and so is any direction — a mixture of filters is
-# just another filter, and the test would be decided before it runs. After the ReLU a direction mixes
-# rectified responses, which no single filter computes. And a **dead unit** — one that never fires on any
-# test image — would have to be left out: its "top images" are ties at zero in arbitrary order. FashionNet
-# has none (at initialization each bias was set so that its unit fires on about half of a batch of training images,
-# and none died in training; the cell checks it), so the comparison uses all 128 units of `relu3` and 128
-# random directions in the full 128-d space. **What to look for:** the top patches of a random direction look
-# as coherent as a unit's: direction 1's are upper-body garments with long sleeves, directions 2 and 4's
-# mostly bag handles, direction 3's mostly trouser legs.
+# Two details decide whether the comparison means anything. It must be made **after the ReLU** (`relu3`): before it,
+# `conv3`'s units are linear filters of `pool2`, and so is any direction — a mixture of filters is just another
+# filter, and the test would be decided before it runs. After the ReLU a direction mixes rectified responses, which no
+# single filter computes. And a **dead unit** — one that never fires on any test image — would have to be left out:
+# its "top images" are ties at zero in arbitrary order. FashionNet has none (at initialization each bias was set so
+# that its unit is positive at half of all positions of a batch of training images, and none died in training; the
+# cell checks it), so the comparison uses all 128 units of `relu3` and 128 random directions in the full 128-d space.
+# **What to look for:** the top patches of a random direction look as coherent as a unit's: direction 1's are
+# upper-body garments with long sleeves, directions 2 and 4's mostly bag handles, direction 3's mostly trouser legs.
 
 # %%
 rf_fashion["relu3"] = rf_fashion["conv3"]  # a ReLU does not change the window
@@ -321,12 +323,12 @@ fig = show_top_patches("relu3", [0, 1, 2, 3, 4], direction_maxima=direction_maxi
 
 # %% [markdown]
 # A number for "looks coherent": the *purity* of a unit is the share of its top-50 images that belong to
-# its most common class. For reference, the same number for 50 images drawn at random (about 0.18: with ten
-# classes the most common of 50 random labels is rarely much above 5 of 50). The histogram shows the whole
-# spread for the units and the random directions, not just a mean.
+# its most common class. For reference, the same number for 50 images drawn at random (about 0.18, 9 of 50:
+# with ten classes each gets 5 of 50 on average, and the most common of the ten a few more). The histogram
+# shows the whole spread for the units and the random directions, not just a mean.
 #
-# **What to look for:** both histograms lie far to the right of the random-image baseline, and they
-# overlap: there are pure and mixed units, and pure and mixed directions, and the medians are close.
+# **What to look for:** both histograms lie to the right of the random-image baseline (only their lowest bin touches
+# it), and they overlap: there are pure and mixed units, and pure and mixed directions, and the medians are close.
 # Coherent top images are not a privilege of the coordinate axes.
 
 # %%
@@ -389,6 +391,8 @@ print(f"{len(photo_names)} photos ({len(set(scene_names))} scenes) -> {len(crops
 # The gradient of a `blocks.3` unit is not spread over its whole 147-pixel window: it sits in the middle
 # (the *effective* receptive field is much smaller than the window, Luo et al. 2016). So the figures show the
 # **central half of each window** (a quarter of its area); the cell checks how much of the map that keeps.
+# Each map is drawn as in Springenberg et al.: grey is zero, a colour channel brighter or darker than grey is
+# a positive or negative gradient in that channel, and each map is stretched to its own 99th percentile.
 
 # %%
 SHIFTS = config.pick([(dy, dx) for dy in (0, 3) for dx in (0, 3)], [(0, 0)])  # odd shifts cancel the period-2 grid
@@ -441,19 +445,18 @@ print(units_of)
 # tiles, a kite's edge, a star's rays), and a few of its maps are diagonal strokes; unit 33's hold thin
 # light-on-dark or dark-on-light lines and letters (a sign, a circuit board, a window frame); units 26 and 37
 # hold mostly warm colours (orange, red, yellow), in about six of nine patches. At this depth the maps are
-# blurry blobs in the middle of the window and trace the patch's edges only roughly.
+# grainy blobs in the middle of the window and trace the patch's edges only roughly.
 
 # %%
 fig = show_unit_patches("blocks.2", units_of["blocks.2"])
 
 # %% [markdown]
-# **What to look for** in `blocks.3` (147-pixel windows, shown: the central 74). No row shows one kind of
-# object: unit 28's patches are curved boundaries between a dark and a bright region (a cup's rim, a water
-# drop, a fig, a helmet's rim, a red fender); five of unit 33's nine are sharp black-and-white contrasts
-# (newspaper print, a dark jacket on a white shirt, the letters on a tin, coins), the others strong colour
-# contrasts; units 26 and 45 mix curved contours,
-# stripes and small round shapes (the squirrel's eye, the eye in the graffiti) without a common theme we could
-# name. The maps pick out those contours — the rim of the cup, the squirrel's eye. Name a unit only when its
+# **What to look for** in `blocks.3` (147-pixel windows, shown: the central 74). No row shows one kind of object: unit
+# 28's patches are mostly curved or slanting boundaries between a dark and a bright region (a cup's rim, a water drop,
+# a fig, a helmet's rim, a red fender); five of unit 33's nine are sharp black-and-white contrasts (newspaper print, a
+# dark jacket on a white shirt, the letters on a tin, coins), the others strong colour contrasts; units 26 and 45 mix
+# curved contours, stripes and small round shapes (the squirrel's eye, the eye in the graffiti) without a common theme
+# we could name. The maps pick out those contours — the rim of the cup, the squirrel's eye. Name a unit only when its
 # patches share what you name; here, at this depth, they share shapes and contrasts, not objects.
 
 # %% tags=["strip"]
@@ -466,10 +469,11 @@ fig = show_unit_patches("blocks.3", units_of["blocks.3"])
 # four units at the same spot of the same crop.
 #
 # **What to look for:** the patches come from many photos and from both scales; the central half of the window
-# holds nearly all of each map (blocks.3: about 97%); and the map of another unit at the same spot is almost the
-# same map (cosine near 0.9 in `blocks.3`). Guided backprop mostly redraws the patch's own edges, whichever unit
-# it starts from — a known weakness of the method (Nie et al. 2018; Adebayo et al. 2018): it shows *where* in the
-# patch the strong edges are, much less *why this unit* fired. The patches themselves carry that information.
+# holds nearly all of each map (median 92% in `blocks.2`, 97% in `blocks.3`); and the map of another unit at the
+# same spot is much the same map (mean cosine 0.70 in `blocks.2`, 0.91 in `blocks.3`). Guided backprop mostly
+# redraws the patch's own edges, whichever unit it starts from — a known weakness of the method (Nie et al.
+# 2018; Adebayo et al. 2018): it shows *where* in the patch the strong edges are, much less *why this unit*
+# fired. The patches themselves carry that information.
 
 # %%
 stats = {}
@@ -539,10 +543,11 @@ explorer
 #     print(f"{layer}: {never} of {mx.values.shape[1]} units never positive")
 # ```
 # None in any layer: every unit of `conv1`, `conv2` and `conv3` fires on some test image. That is by design. A
-# unit that never fires gets no gradient through its ReLU and stops learning, and with PyTorch's default
-# initialization 17 of `conv3`'s 128 units were dead before training began; FashionNet's initialization sets
-# each unit's bias so that it fires on about half of a batch of training images. Notebook 02 shows how a
-# too-high learning rate kills units all the same.
+# unit that never fires gets no gradient through its ReLU and stops learning; the first version of FashionNet,
+# with PyTorch's default initialization, ended training with 18 dead `relu3` channels, most of them dead from
+# the start (notebook 02). FashionNet's initialization sets each unit's bias so that it is positive at half of
+# all positions of a batch of training images. Notebook 02 shows how a too-high learning rate kills units all
+# the same.
 # </details>
 #
 # <details><summary>Solution 3</summary>
