@@ -149,9 +149,10 @@ check(rough_stem.mean() < 0.85 * noise_roughness(3), "even at 3×3 the trained s
 # size makes the patterns easier to see. Each filter is again scaled on its own, which hides how strong it
 # is, so the title gives both its roughness R and its length $\lVert w \rVert_2$, and the filters are
 # ordered from the strongest to the weakest. **What to look for:** most filters are a dark blob or bar
-# beside a lighter region (edges at several orientations), with a visible grain; the smoothest, such as 12,
-# 31 and 17 (R = 1.0), are broad dark blobs. The roughest (1, 9, 26, 30; R 2.7–2.9) are not noise: each is
-# flat gray with one thin dark or bright stroke, one or two pixels wide, and a sharp line changes a lot from
+# beside a lighter region (edges at several orientations), with a visible grain; among the smoothest, 12,
+# 31 and 17 (R = 1.0) are broad dark blobs (only the weak 27, R = 0.8, a light half beside a dark one, is
+# smoother). The roughest (1, 9, 26, 30; R 2.7–2.9) are not noise: each is mostly flat gray around thin
+# strokes one or two pixels wide, a dark one next to a bright one, and a sharp line changes a lot from
 # one pixel to the next. On average the 8 weakest filters are smoother than the 8 strongest.
 # The mean roughness is about half the white-noise value 3.43: trained, but far from the clean
 # Gabor-like filters of the classic pictures. Section 3 shows how they got there and by which recipe;
@@ -190,8 +191,8 @@ check(r_weak < r_strong, "the 8 weakest filters are smoother than the 8 stronges
 #
 # **What to look for:** below, the `relu1` maps of an all-black image, for the shipped model (left) and
 # for a copy of it with zero padding (right), on one shared scale. Left, every map is one flat value
-# (black for most channels, gray for the few that answer flat dark regions); right, the same filters draw
-# a frame around the empty image.
+# (black or nearly black for about half the channels, a shade of gray for those that answer flat dark
+# regions); right, the same filters draw a frame around the empty image.
 
 # %%
 blank = torch.zeros(1, 1, 28, 28, device=DEVICE)  # an all-black image: nothing but background
@@ -292,8 +293,8 @@ check(rough_ica.mean() < 0.7 * noise_roughness(11), "the ICA filters are far smo
 # The three sets of first-layer filters side by side, each filter on its own scale, with the mean
 # roughness of each set and its ratio to white noise of the same size (so that 3×3, 7×7 and 11×11 can be
 # compared: 1 = noise, 0 = constant). **What to look for:** the ICA filters are the clean, classic picture;
-# EfficientNet's 3×3 stem has too few pixels to hold an oriented stripe and shows colour contrasts and
-# light/dark steps; FashionNet's 7×7 filters, trained on 28×28 gray garments, are blotchy. All three sets
+# EfficientNet's 3×3 stem has too few pixels for a grating of several stripes and shows colour contrasts
+# and light/dark steps; FashionNet's 7×7 filters, trained on 28×28 gray garments, are blotchy. All three sets
 # are well below noise, but the numbers do not rank them the way the eye does: FashionNet's ratio is the
 # *lowest*. Roughness counts every change from one pixel to the next, so a fine, perfectly regular grating
 # scores as high as grain: the ICA set's mean is raised by its gray stripes with two or three bars in
@@ -324,18 +325,19 @@ check(ratio["FashionNet conv1 (7×7)"] < ratio["ICA on photo patches (11×11)"],
 #
 # The ICA filters also reproduce the two kinds of filter in AlexNet's picture, gray edges and smooth colour
 # blobs, without any GPUs (though not its 48/48 split, which the two streams forced): a filter is either
-# gray or a colour contrast, and the colour ones are smooth. To measure it, split each RGB filter into its gray part
-# (the mean of its R, G and B planes) and the rest, which sums to zero over the channels; the **colour
+# gray or a colour contrast, and the colour ones are smooth. To measure it, split each RGB filter into its
+# gray part (the mean of its R, G and B planes) and the rest, which sums to zero over the channels; the **colour
 # share** is the rest's share of the filter's energy (0 = gray, 1 = pure colour contrast). Right: the power
 # of the filters per spatial frequency band, for the gray and the colour ones (0.5 cycles per pixel is the
 # finest stripe a pixel grid holds).
 #
 # **What to look for:** the filters fall into two groups with nothing in between: a large gray one (colour
-# share near 0) spread from R ≈ 1.4 to 3.5, and a small colour one (share near 1) at the smooth end, R < 0.5. The colour filters' power
-# sits at the lowest frequencies, the gray ones' at middle and high frequencies. Natural images carry much
-# less colour contrast than brightness contrast, and what colour contrast they carry varies slowly, so the
-# few colour filters are blobs (Hoyer & Hyvärinen 2000 found the same with colour ICA). A two-stream
-# network that gives one stream the colour job ends up with AlexNet's picture.
+# share near 0) spread from R ≈ 1.4 to 3.5, and a small colour one (share near 1) at the smooth end,
+# R < 0.5. The colour filters' power sits at the lowest frequencies, the gray ones' at middle and high
+# frequencies. Natural images carry much less colour contrast than brightness contrast, and what colour
+# contrast they carry varies slowly, so the few colour filters are blobs (Hoyer & Hyvärinen 2000 found the
+# same with colour ICA). These statistics suggest why, once one of AlexNet's two streams takes up colour
+# (nobody assigned it), that stream's filters are blobs, as in AlexNet's picture.
 
 # %%
 share = colour_share(ica.filters)
@@ -378,8 +380,9 @@ check(r_colour < 0.3 * r_gray, "the colour filters are much smoother than the gr
 # gray, edge-like ICA filters lies above the limit, and at stride 2 still more than half of it: their typical
 # grating (the gray curve peaks at about 0.27 cycles per pixel in the plot above) is finer than any strided
 # layer keeps. The smooth colour filters alias far less. EfficientNet's stride-2 stem keeps somewhat less of
-# its power above its limit than the gray ICA filters, but still about half — so what ZF's pictures
-# diagnosed was a mismatch between AlexNet's large, fine filters and its stride of 4.
+# its power above its limit than the gray ICA filters, but still about half: some aliasing is usual even in a
+# trained stride-2 layer. At stride 4 the fine, edge-like filters lose nearly all their power to it: that
+# mismatch between large, fine filters and a large stride is what ZF's pictures pointed to.
 
 # %%
 aliased = {stride: aliased_power(ica.filters, stride) for stride in (4, 2)}
@@ -406,7 +409,7 @@ check(aliased[4][is_colour].mean() < 0.5 * gray4, "at stride 4 the colour blobs 
 # **What to look for:** the initialization is as rough as white noise (it *is* noise). The learning rate
 # warms up over the first epoch (the recipe is below), so after 100 steps the filters have hardly moved
 # (cosine 0.98 with their initialization). By the end of the first epoch the roughness has fallen by
-# about a third, by epoch 3 to half the noise value, and there it stays while the accuracy keeps improving.
+# almost 40 %, by epoch 3 to half the noise value, and there it stays while the accuracy keeps improving.
 
 # %%
 checkpoints = fashionnet_checkpoints()
@@ -433,8 +436,8 @@ check(cos < 0.5, "little of the initial noise is left in the final filters",
 # The last column is the cosine similarity between each filter and its own initialization (1 = unchanged).
 # It falls to about 0.36 at the end, so the initial noise is about 13 % of a trained filter's energy
 # (cos²): **little of it is left.** That does not happen by itself, and the shipped FashionNet was trained
-# with a special recipe for `conv1` to get there; the box at the end of this section shows what the
-# default recipe gives.
+# with a special recipe for `conv1` to get there; *When the rule of thumb fails*, at the end of this
+# section, shows what the default recipe gives.
 
 # %% [markdown]
 # The same filters side by side: one row per checkpoint, the first 12 filters of `conv1`, each scaled on
@@ -444,8 +447,8 @@ check(cos < 0.5, "little of the initial noise is left in the final filters",
 # filters are blobs, bars and edges that change little afterwards. The `final − init` row is much *rougher*
 # than `final`: the trained filters hold little of their initialization, so subtracting it puts its noise
 # back in, with the opposite sign. Right: the roughness of all 32 filters at `init`, at `final` and of
-# `final − init`; at `final` they fall into a smooth group (blobs, R below 2) and a rougher one (the thin
-# strokes and dots, R 2.2–2.9).
+# `final − init`; at `final` they fall into a smooth group (blobs, R below 1.8) and a rougher one (the thin
+# strokes and dots, R 2.0–2.9).
 
 # %%
 added = conv1_at["final"] - conv1_at["init"]
@@ -482,15 +485,16 @@ explorer
 # CS231n's rule of thumb reads noisy first-layer filters as the sign of a network that was not trained
 # long enough or not regularized enough. Here is a counter-example. `fashionnet_plain` is the same network
 # trained the same way (from the same random He initialization, with the same biases and data, Adam at
-# lr 0.001 and the same warmup) for 3 epochs, with the **default recipe** for `conv1`. Below it stands next to
-# the shipped run after the same 3 epochs (its `epoch3` checkpoint) and at its end (10 epochs).
+# lr 0.001 and the same warmup) for 3 epochs, with the **default recipe** for `conv1` (full-size He
+# initialization, no weight decay: plain Adam). Below it stands next to the shipped run after the same
+# 3 epochs (its `epoch3` checkpoint) and at its end (10 epochs).
 #
 # **What to look for:** the default recipe's filters (left) still look like white noise, with roughness close
 # to the noise value and a cosine of about 0.99 with their initialization, yet that network classifies the
 # test subset about as well as the shipped run at the same point. The gradient of a first-layer filter is a
 # weighted sum of image patches, which are smooth, so it has almost no component along the pixel-to-pixel
 # noise of the initialization and cannot undo it: the network learns a smooth part on top of the noise and
-# works well with it. Noisy filters here mean "the gradient never touched the noise", not "too little training".
+# works well with it. Noisy filters here mean "the gradient barely touched the noise", not "too little training".
 #
 # The shipped recipe (`python -m course_utils.train`; every setting is recorded in `data/MANIFEST.json`):
 # He initialization with `conv1` started **10× smaller**, so the learned part dominates from the first

@@ -199,8 +199,8 @@ activation_explorer(fashionnet, test.images, FASHION_LAYERS, labels=names, layer
 # Below, code draws one vertical stroke on the blank image, as the mouse would. **What to look for:** the
 # blank image gives every `relu1` map one flat value: after the model's own normalization a black image is a
 # constant −0.81, not 0, so about half of the filters give a uniform nonzero output and the others zero, and
-# nothing marks the border. After the stroke every `relu1` map responds somewhere, but only about 70 % of the
-# `relu3` maps do.
+# nothing marks the border. After the stroke every `relu1` map responds somewhere (above a tenth of the
+# layer's largest value), but only about 70 % of the `relu3` maps do.
 
 # %%
 inspector = network_inspector(fashionnet, layer="relu1")
@@ -230,9 +230,9 @@ inspector
 # dead unit (section 5) cannot make a layer look more selective than its working units are.
 #
 # **What to look for:** in FashionNet the share of zeros grows through the conv layers — deeper units are
-# more selective, each firing for fewer images and positions (about 50 %, 75 % and 85 % zeros) — and the
-# code layer `relu4` is less sparse than `relu3`. EfficientNet's intermediate layers stay around
-# 20–50 % zeros; its last layer `bn2` (1280 channels just before the classifier) is almost all zeros.
+# more selective, on average firing for fewer images and positions (about 50 %, 75 % and 85 % zeros) — and
+# the code layer `relu4` is less sparse than `relu3`. EfficientNet's intermediate layers stay around
+# 20–50 % zeros; its last layer `bn2` (1280 channels just before the classifier) is about 90 % zeros.
 
 # %%
 EFF_SPARSITY_LAYERS = ["bn1", "blocks.0.0.bn1", "blocks.1.0.bn1", "blocks.1.0.bn2", "blocks.2.0.bn2",
@@ -273,10 +273,11 @@ fig.suptitle("Sparsity per layer, input → output", fontsize=13);
 # checkpoint over 1000 test images, counted over the live units only, as above.
 #
 # **What to look for:** at `init` each conv layer is 50 % zeros and the code layer 10 %, by construction:
-# the biases were set so that each conv unit fires on half of a batch of training images and each code unit
-# on 90 % (notebook 01 gives the recipe); the maps are speckled copies of the garment. After 100 steps the
-# maps are *denser* and blobby, broad bright regions that fill the garment. From then on every layer after
-# `relu1` gets sparser at each checkpoint, and the maps shrink to thin strokes and a few bright spots.
+# the biases were set so that each conv unit fires at half of its positions over a batch of training images,
+# and each code unit on 90 % of those images (notebook 01 gives the recipe); the maps are speckled copies of
+# the garment. After 100 steps the maps are *denser* and blobby, broad bright regions that fill the garment.
+# From then on every layer after `relu1` gets sparser at each checkpoint, and the maps shrink to thin strokes
+# and a few bright spots.
 # `relu1`, a bank of edge and blob filters on the pixels, stays near 40–50 % zeros throughout.
 
 # %%
@@ -326,7 +327,7 @@ check(over_training["final"]["relu4"] > over_training["step100"]["relu4"], "the 
 #
 # **What to look for:** every channel of the three conv layers is alive, and only 4 of the 128 code units in
 # `relu4` are dead. (The first version of FashionNet, with PyTorch's default initialization, had 18 dead
-# `relu3` channels and 59 dead code units, most of them dead from the start.)
+# `relu3` channels and 59 dead code units, most of them dead from the start; that run is not repeated here.)
 
 # %%
 maxima = channel_max_over_dataset(fashionnet, FASHION_LAYERS, test.images, batch_size=500)
@@ -341,8 +342,9 @@ check(sum(shipped_dead[layer] for layer in FASHION_LAYERS[:3]) == 0 and shipped_
 
 # %% [markdown]
 # When did they die? The same count for each training checkpoint. **What to look for:** no unit is dead at
-# `init`: each unit's bias was set so it fires on part of the training images. The few dead code units die
-# in the first 100 steps (3 or 4 of them from then on); no conv unit dies at any point.
+# `init`: each unit's bias was set so it fires on part of the training images. The count of dead code units
+# reaches 4 within the first 100 steps and is 3 or 4 at every later checkpoint (the table counts units, it
+# does not say whether they are the same ones); no conv unit dies at any point.
 
 # %%
 held_out = fashion_mnist("test")  # the images used from here on (fewer in fast mode)
@@ -370,9 +372,10 @@ check(all(dead[layer] == 0 for dead in history.values() for layer in FASHION_LAY
 # weight $\sqrt{2/2048} \approx 0.03$, so `lr = 0.1` can move every weight by more than its own size in a
 # single step.
 #
-# We train two FashionNets **from the same start as the shipped one**, built the way
-# `python -m course_utils.train` builds it: the same He initialization (seed 0) with `conv1` shrunk 10×, then
-# `center_biases` on 512 training images, so that no unit starts dead. Both train on the shipped training
+# We train two FashionNets **from one start, built the way** `python -m course_utils.train` builds the
+# shipped one: the same He initialization (seed 0) with `conv1` shrunk 10×, then `center_biases` on 512
+# training images, so that no unit starts dead (here 512 images of the training subset; the shipped run drew
+# its 512 from the full training set, so its biases are not exactly these). Both train on the shipped training
 # subset for the same number of steps, with Adam and the shipped decay on `conv1`, at `lr = 0.001`
 # (FashionNet's normal setting) and at `lr = 0.1`. The shipped run warms its learning rate up over its first
 # epoch, because even 0.001 is a lot at the very start: a code unit adds up 2048 inputs, and Adam's first
@@ -405,8 +408,9 @@ print(f"{len(losses)} steps of Adam ({WARMUP} of warmup) on {len(train)} images;
       f"dead units counted on {len(held_out)} test images; dead at the start: {sum(start_dead.values())}")
 
 # %% [markdown]
-# **What to look for:** both runs start with no dead unit. The high-lr run's loss jumps about as its learning
-# rate warms up, then sits at $\ln 10 \approx 2.30$ (a uniform guess); its accuracy is at chance (10 %), and
+# **What to look for:** both runs start with no dead unit. The high-lr run's loss jumps about in its first
+# dozen steps, early in the warmup (the highest peak runs off the top of the plot), then sits at
+# $\ln 10 \approx 2.30$ (a uniform guess); its accuracy is at chance (10 %), and
 # (nearly) all of its units in `relu2`, `relu3` and `relu4` are dead, while most of `relu1` survives. The
 # normal run loses no conv unit and only a few code units (under 5 %), about as many as the shipped model
 # after its 10 epochs.
@@ -448,10 +452,10 @@ ax_dead.legend();
 # subtracts the Fashion-MNIST mean 0.286 and divides by the standard deviation 0.353), which are
 # negative on the dark background and positive on the garment, so every image offers it flat patches of
 # both signs and edges in every direction: to be dead, a filter would have to respond negatively to all
-# of them at once, which is rare (even at `lr = 0.1` most of them survive). Deeper layers see only the non-negative outputs of ReLUs (after pooling); once a big
-# step has pushed a unit's input $z$ below zero for every image (for example, a negative bias and weights that
-# are negative wherever the inputs are large), no input in the data can make it fire, and it gets no gradient
-# to recover.
+# of them at once, which is rare (even at `lr = 0.1`, 26 of the 32 survive). Deeper layers see only the
+# non-negative outputs of ReLUs (after pooling); once a big step has pushed a unit's input $z$ below zero
+# for every image (for example, a negative bias and weights that are negative wherever the inputs are
+# large), no input in the data can make it fire, and it gets no gradient to recover.
 #
 # ## Exercises
 #

@@ -425,7 +425,7 @@ def show_unit_patches(layer: str, units: list[int]):
             axes[r, c].imshow(as_rgb(gb))  # grey = 0; each map stretched to its own 99th percentile
             axes[r, c + 4].imshow(patch.permute(1, 2, 0))
             photo = photo_names[crops.photo[top.indices[n]]]
-            axes[r, c + 4].set_title(f"{photo[:14]} {top.values[n]:.0f}", fontsize=8)
+            axes[r, c + 4].set_title(f"{photo[:18]}\n{top.values[n]:.0f}", fontsize=7)
         for ax in axes.flat:
             ax.axis("off")
         sub.suptitle(f"unit {unit}", fontsize=12)

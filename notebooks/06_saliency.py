@@ -224,7 +224,8 @@ check(same["guided backprop"] < 0.5, "guided backprop's map depends on the photo
 # The score itself hardly moves; the gradient jumps. Smilkov et al. (2017) show this as a sharply
 # fluctuating partial derivative along a line through the image. Here: add noise of 1 % of the pixel range
 # and compare. **What to look for:** the logit changes by a fraction of a percent, but the gradient map
-# keeps only a weak rank correlation with the first one. This is what SmoothGrad (section 3) averages away.
+# keeps only a weak rank correlation with the first one. This is what SmoothGrad (section 3) sets out to
+# average away.
 
 # %%
 nudged = (cat + 0.01 * torch.randn(cat.shape, generator=torch.Generator().manual_seed(1)).to(DEVICE)).clamp(0, 1)
@@ -292,8 +293,9 @@ check(mass_inside > 0.999, "the unit's gradient is confined to its receptive fie
 # Are these maps about *the cat class* at all? Compute each map for a second class, "espresso", which has
 # nothing to do with the photo, and compare the two maps with the Spearman rank correlation
 # (1 = same ranking of pixels). **What to look for:** the gradient changes with the class; the deconvnet
-# and guided backprop barely do — they mostly show the image, not the class (Mahendran & Vedaldi 2016
-# explain why: their backward pass hardly depends on the class score at the top).
+# and guided backprop barely do — guided backprop mostly shows the image, the deconvnet its fixed grid, and
+# neither shows the class (Mahendran & Vedaldi 2016 explain why: their backward pass hardly depends on the
+# class score at the top).
 
 # %%
 espresso = CLASSES.index("espresso")
@@ -447,7 +449,8 @@ if not config.is_fast():  # fast mode's 8 samples cannot show either effect
 # %% [markdown]
 # Completeness, in numbers: the integrated-gradients values of each photo should add up to the top-1 logit
 # minus the logit of the baseline (the mean image). With a finite number of steps it is not exact: the
-# ReLU6 kinks make the integrand jagged. (For the motorcycle, 32 steps are 17 % off, 128 steps 3 %.)
+# ReLU6 kinks make the integrand jagged. (For the motorcycle, the 32 steps used here are 17 % off; more steps
+# shrink the error.)
 
 # %%
 with torch.no_grad():
@@ -514,13 +517,13 @@ check(shares["gradient"] < shares["integrated gradients"] - 0.3, "most of the gr
 # image border: FashionNet pads by repeating the edge pixel, so a blank image gives the same value at every
 # position of `relu3`. The likely reason is the architecture. Grad-CAM gives each channel *one* weight, its
 # gradient averaged over all positions, and so assumes that every position feeds the score in the same way.
-# That nearly holds for EfficientNet, which averages its last feature map over positions just before the
-# classifier. In FashionNet, `relu3` is max-pooled 2×2 (`pool3`) and flattened into a fully connected layer:
+# That holds exactly for EfficientNet at `bn2`, whose output is only averaged over positions before the
+# linear classifier. In FashionNet, `relu3` is max-pooled 2×2 (`pool3`) and flattened into a fully connected layer:
 # each position has its own weights, and the positions that lose the max-pool pass nothing on at all — yet
 # Grad-CAM credits them with the averaged weight wherever the channel is active. **What to look for:** over
 # 500 test images Grad-CAM puts about as much of its mass on the garment as the garment's share of the image,
 # no more; and only a third of `relu3`'s positions reach the classifier. (Exercise 4 keeps the gradient at
-# each position, and agrees much better with occlusion.)
+# each position and compares both maps with occlusion.)
 
 # %%
 xs, ys = test.images[:500].to(DEVICE), test.labels[:500].to(DEVICE)
@@ -663,9 +666,10 @@ for name, r in auc.items():
 # restore the object first. On deletion only the fine-grained maps (guided backprop, and SmoothGrad in full
 # mode) beat random, and Grad-CAM *loses* to it: deleting a compact blob leaves the rest of the object intact,
 # while deleting scattered edge pixels all over the object destroys it quickly. (On deletion the plain
-# gradient is even worse than random and integrated gradients tie it; on insertion both beat random.) Note that guided backprop scores well although it
-# failed the sanity check above: deleting a photo's edges hurts *any* classifier. A score is a measurement
-# with its own biases, not ground truth.
+# gradient is even worse than random and integrated gradients tie it; on insertion both beat random.)
+# Note that guided backprop scores well although it failed the sanity check above: deleting a photo's
+# edges probably hurts almost any classifier, whatever it has learned. A score is a measurement with its
+# own biases, not ground truth.
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), constrained_layout=True)
