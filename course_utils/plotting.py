@@ -212,12 +212,20 @@ def delta_overlay(
     title: str | None = None,
     label: str = "Δp",
     colorbar: bool = True,
+    grey: bool = True,
 ) -> Figure:
     """Overlay a signed map ``delta`` ``(h,w)`` (e.g. Δp = p(occluded) - p(clean)) on ``image``, white at 0.
 
     Blue is negative, red positive (``RdBu_r``), on the scale ``-limit..limit`` (default: the
     largest ``|delta|``); pass one ``limit`` to every panel of a comparison so equal colours mean equal values.
+    ``grey``: draw a colour photo in grey underneath, so that its own reds and blues (an apple, a sky) are not
+    read as values of the map.
     """
+    if grey:
+        photo = as_array(image)
+        if photo.ndim == 3:
+            scale = 255.0 if photo.dtype == np.uint8 else 1.0
+            image = photo[..., :3].astype(np.float32) / scale @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     heat = torch.as_tensor(delta.detach() if isinstance(delta, torch.Tensor) else delta).float().cpu()
     if limit is None:
         limit = float(heat.abs().max())

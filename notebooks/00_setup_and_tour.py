@@ -207,8 +207,9 @@ check({"espresso", "cup", "coffee mug"} & set(coffee_top3), "the coffee is espre
 # - its inputs are tiny — 28×28 gray pixels in [0, 1], which its first layer `normalize` standardizes
 #   with the Fashion-MNIST mean and standard deviation — so an epoch of training on the shipped subset,
 #   or an attack on a few hundred images, takes seconds on a CPU (notebooks 02 and 11); its convolutions
-#   pad with the edge pixel (`padding_mode='replicate'` in the printout below), which is the black
-#   background, so nothing it computes comes from the image border (notebook 01 shows why that matters);
+#   pad with the edge pixel (`padding_mode='replicate'` in the printout below), which in most images is
+#   the black background, so the padding adds no artificial edge at the image border (notebook 01 shows
+#   why that matters);
 # - its layer `relu4` is a 128-number **code** for each image (notebook 04).
 #
 # A subset of Fashion-MNIST ships with the course: 800 training and 400 test images per class.
@@ -257,10 +258,12 @@ print("conv1 output:", tuple(seen["conv1"].shape), "— 32 maps of 28×28 for on
 # `ReLU(inplace=True)`) could otherwise overwrite what we caught. Layer names are the dotted names of
 # `model.named_modules()`; a typo gets an error that suggests the closest names.
 #
-# **What to look for** in EfficientNet-Lite0's early maps: the channels respond to a few kinds of simple
+# **What to look for** in EfficientNet-Lite0's early maps (`blocks.1.0.bn1` is the first 1×1 convolution
+# of the second stage after its batch norm *and* ReLU6 — timm keeps the activation inside `bn1` — so
+# every value lies in [0, 6]): the channels respond to a few kinds of simple
 # pattern — edges of one orientation, the eyes, the fur texture, the background; several are
-# near-duplicates — and one of the sixteen stays at zero for this whole photo (each map's maximum is
-# printed above it).
+# near-duplicates — and one of the sixteen stays at zero for this whole photo. Each map has its own
+# colour scale, so compare the maxima printed above them, not the brightness.
 
 # %%
 layer = "blocks.1.0.bn1"
@@ -294,7 +297,10 @@ except ValueError as err:
 # is unsure (its top class gets under a third of the probability) and still has to answer: a classifier has
 # no "nothing here" class. On the blank image every `relu1` map is one flat value (FashionNet pads with the
 # edge pixel, so even the border is plain background). After the bar, `relu1`'s maps respond far more
-# strongly along it and the probabilities move.
+# strongly along it and the probabilities move. (Read without a kernel, the inspector below is one
+# still picture without titles; from left to right: the input, the gradient of the top class with
+# respect to it (red +, blue −), the 32 maps, the selected channel 0, its gradient, and its 7×7 weights.
+# The probabilities are in the printout above.)
 
 # %%
 inspector = network_inspector(fashionnet, layer="relu1")
@@ -369,9 +375,10 @@ explorer
 #     probs = model(preprocess(photos["coffee"], size=s).to(DEVICE)).softmax(1)[0]
 #     print(s, round(probs[967].item(), 3))   # 967 = espresso
 # ```
-# The model is convolutional, so any size runs. It is confident at 160 and 224 pixels, much less so
-# at 320, and at 96 pixels espresso is not even likely: a CNN recognizes objects at about the scale
-# it was trained on (224×224 ImageNet crops), not at any scale.
+# The model is convolutional, so any size runs, but this notebook does not run it for you: expect
+# the espresso probability to be highest near 224 pixels and to fall away from it, most at 96 pixels,
+# because a CNN recognizes objects at about the scale it was trained on (224×224 ImageNet crops),
+# not at any scale.
 # </details>
 #
 # ## References

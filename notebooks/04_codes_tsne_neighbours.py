@@ -204,8 +204,8 @@ for ax, (space, x) in zip(axes, (("pixels", test.images[:n_map].flatten(1)), ("c
 # It keeps neighbourhoods, not distances: cluster sizes and gaps between clusters mean little.
 #
 # **What to look for:** tight, separate clusters for trousers, bags (in two clumps) and sandals; sneakers and
-# ankle boots form two clusters joined by a bridge; the upper-body garments form a connected region with
-# sub-clusters.
+# ankle boots form two clusters joined by a bridge; the upper-body garments and the dresses form one connected
+# region with sub-clusters.
 
 # %% tags=["strip"]
 start = time.perf_counter()
@@ -358,7 +358,7 @@ check(colour_gap["pixels"] < 0.75 * colour_gap["codes"], "pixel neighbours match
 # flowers and plants in the top-left corner, the people (Grace Hopper, the astronaut, the footballer, the
 # cameraman) in the middle, the old houses and the palace next to each other, skies and lakes along the
 # bottom edge, the orange and the apple side by side (with the orange, round retina). The pixel grid (bottom)
-# sorts by colour and brightness instead: warm oranges and reds together at the top right, greens together,
+# sorts by colour and brightness instead: warm oranges and reds together at the bottom left, greens together,
 # greys and pale photos together, with kinds mixed. The number: how often two photos in touching cells have
 # the same kind.
 
@@ -391,8 +391,8 @@ check(grid_colour["pixels"] < grid_colour["codes"], "in the pixel grid, neighbou
 #
 # Pick a test image and compare its neighbours in both spaces (instant). Then re-run t-SNE on 500 codes
 # with another perplexity (a few seconds; press **Run**). **What to look for:** a small perplexity
-# breaks classes into many small islands; a large one (100) joins neighbouring classes, e.g.
-# sneakers and ankle boots into one chain, with the sandals just beside it.
+# tends to break classes into many small islands; a large one (100) tends to join neighbouring classes, e.g.
+# sneakers and ankle boots (already touching at 30) into one chain.
 
 # %%
 neighbours_explorer(train, test, train_codes, test_codes, FASHION_CLASSES)

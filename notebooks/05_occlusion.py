@@ -84,10 +84,11 @@ print(config.mode_line())
 # the pixels, averaging the windows that cover each one. We draw it as a
 # change, $\Delta p_c(i) = P_c(i) - p_c(x)$: white where hiding the pixel changes nothing, blue where it
 # removes evidence for $c$, red where it *adds* some. Of the three maps Zeiler & Fergus drew from the
-# occluded copies (Fig. 7b: the strongest layer-5 feature map; 7d: the probability of the correct class;
-# 7e: the most probable label), this notebook draws 7d and 7e: the network's **most probable label** $\arg\max_k p_k(x_W)$ while each window is
-# hidden (their Fig. 7e). It needs every class's probability for every window, which
-# `course_utils.occlusion_labels.occluded_probabilities` keeps.
+# occluded copies (Fig. 7b: the total activation of the strongest layer-5 feature map; 7d: the probability
+# of the correct class; 7e: the most probable label), this notebook draws 7d (as $\Delta p$) and 7e, the
+# network's **most probable label** $\arg\max_k p_k(x_W)$ while each window is hidden. The label map needs
+# every class's probability for every window, which `course_utils.occlusion_labels.occluded_probabilities`
+# keeps.
 #
 # A 224-pixel image, a 32-pixel window and a stride of 8 give $25 \times 25 = 625$ occluded copies:
 # 625 forward passes. Sent one at a time (Captum's default) that is slow; `occlusion` stacks
@@ -163,10 +164,10 @@ fig = occlusion_row(dog, dog_wp, [pekinese, leonberg], "photo: p(Pekinese) = 0.8
 # it looks at. Grace Hopper in her US Navy uniform: the top class is *military uniform* (p = 0.32).
 # **What to look for:** the uniform is *not* where most of the evidence is: the deepest blue is on her
 # chin and mouth (p falls to 0.05, and the label there becomes *oxygen mask*: a gray square over a
-# mouth), while hiding the ribbons or the name tag lowers p by only a third and hiding the flag not at
-# all — ImageNet's uniform photos nearly always show a face above the uniform. And hiding the gold braid
-# on the front of her cap turns the cap into a *mortarboard*: red at the top of the second map, and the label map's strip
-# along the cap.
+# mouth), while hiding the ribbons lowers p by only a third (0.32 → 0.21) and hiding the flag not at
+# all — a likely reason, not checked here: photos of uniforms usually show a face above the uniform. And
+# hiding the gold braid on the front of her cap turns the cap into a *mortarboard*: red at the top of the
+# second map, and the label map's strip along the cap.
 
 # %%
 hopper = preprocess(load_image("grace_hopper"), size=size).to(DEVICE)
@@ -187,9 +188,11 @@ fig = occlusion_row(hopper, hopper_wp, [uniform, mortarboard], "photo: p(militar
 # %% [markdown]
 # A red apple, which the network calls *Granny Smith* (p = 0.73) — a green apple variety, but ImageNet's
 # only apple class. **What to look for:** hiding the middle of the apple makes it a *jack-o'-lantern*
-# (red in the second map, orange in the label map): with a dark square in its middle, the round orange-red
-# fruit looks like a carved pumpkin. The first map is blue over nearly the whole apple, deep blue in its middle, where the
-# label changes: no single small part carries the answer here, unlike the dog's face.
+# (red in the second map, orange in the label map): with a gray-brown square in its middle, the round
+# orange-red fruit looks like a carved pumpkin. The first map is blue over nearly the whole apple (the
+# printout: 97% of its box below −0.1; the photos lie in grey under the maps, so no red is the apple's own), deep
+# blue in its middle, where the label changes: no single small part carries the answer here, unlike the
+# dog's face.
 
 # %%
 apple = preprocess(load_image("apple"), size=size).to(DEVICE)
@@ -209,12 +212,12 @@ fig = occlusion_row(apple, apple_wp, [granny, lantern], "photo: p(Granny Smith) 
 # ## 4. Try it: window, stride and fill
 #
 # Change the occluder on the dog and press **Run** (each run takes a few seconds). Things to try: a small
-# window (8 px) hardly changes anything — the network still sees enough of the face around it; a big
-# window (64 px) gives a blurry map. The fill matters too: **mean colour** is the average ImageNet pixel
-# (a brownish gray, the fill of sections 2, 3 and 5), **gray** is a mid-gray (0.5 in every channel),
-# **blurred** replaces the square with a blurred copy of itself, which removes detail but no colour.
-# (`occlusion`'s default fill, `baseline=0.0`, is black.) The explorer draws $P_c$ itself, on its own
-# colour scale.
+# window (8 px): does hiding so little of the face still lower p, or does the network see enough of the
+# face around it? A big window (64 px): how much coarser is the map? The fill matters too: **mean colour**
+# is the average ImageNet pixel (a brownish gray, the fill of sections 2, 3 and 5), **gray** is a mid-gray
+# (0.5 in every channel), **blurred** replaces the square with a blurred copy of itself, which removes
+# detail but no colour. (`occlusion`'s default fill, `baseline=0.0`, is black.) The explorer draws $P_c$
+# itself, on its own colour scale.
 
 # %%
 FILLS = {"mean colour": MEAN_COLOUR, "gray": 0.5, "blurred": "blur"}  # fills are pixels, like the photo
@@ -253,11 +256,11 @@ check(lowest["gray"] == max(lowest.values()) and abs(lowest["blurred"] - lowest[
 # other. A 48-pixel window covers nearly the whole ball.
 # **What to look for:** the two maps are nearly mirror images. Hiding the ball is blue for *ping-pong
 # ball* (with the window centred on it, p falls to 0.00) and red for *wall clock* (it doubles, to 0.75):
-# the ball is evidence for one answer and *against* the other. The clock is not one object: its map is
-# pale blue in patches — around the coin, the cap, the left edge — and there the ball's map is red. The
-# label map shows the competition as Zeiler & Fergus drew it: *ping-pong ball* wherever the cap, the
-# coin and the desk around it, or parts of the top and left edges are hidden; *wall clock* elsewhere,
-# the ball included.
+# the ball is evidence for one answer and *against* the other. There is no clock to hide: the *wall clock*
+# map is pale blue in patches — around the coin, the cap, the left edge — and there the ball's map is red.
+# The label map shows the competition as Zeiler & Fergus drew it: *ping-pong ball* where the cap's right
+# half and the desk below it, the coin and the desk around it, or parts of the top, left and right edges
+# are hidden; *wall clock* elsewhere, the ball included.
 
 # %%
 desk = preprocess(load_image("desk_objects"), size=size).to(DEVICE)
@@ -366,7 +369,8 @@ for i, k in enumerate(labels.tolist()):
 # ```
 # With a 48-pixel window *orange* rises from 0.19 to about 0.4 where the lemon half (lower right) is
 # hidden — and, surprisingly, also where the pale middle of the orange slice is: the network reads that
-# pith as lemon. With a 48-pixel window the label stays *lemon* at every position; a 64-pixel window flips 4 of 121 positions to *orange*.
+# pith as lemon. With a 48-pixel window the label stays *lemon* at every position; a 64-pixel window
+# flips 4 of 121 positions to *orange*.
 # </details>
 #
 # ## References

@@ -25,8 +25,8 @@
 # - do it at seven depths, from a stride-4 block to the pooled 1280-number vector and the 1000 logits, and
 #   **measure** each reconstruction: does it reproduce the code (feature error), is it the photo (pixel error),
 #   is it *arranged* like the photo (layout correlation)?
-# - make the optimizer **converge** (a step that falls to zero), so that what you see is set by the prior, and
-#   give each layer its own **total-variation weight**, as Mahendran & Vedaldi did;
+# - bring the optimizer **close to convergence** (a step that falls to zero), so that what you see is set by the
+#   prior, and give each layer its own **total-variation weight**, as Mahendran & Vedaldi did;
 # - invert a **face** to see what a released code gives away.
 #
 # The work is done by `course_utils.optim.invert_features`, which calls the same loop as notebook 07
@@ -64,8 +64,8 @@
 #
 # **A step that falls to zero.** Adam with a constant step keeps jumping by about `lr` per pixel near a
 # minimum, so the feature error wobbles at a level set by the step size, not by the problem. We let the step fall
-# from 0.1 to 0 along half a cosine (`optim.cosine_adam`) so that each run ends at the bottom of its valley;
-# section 3 shows the difference.
+# from 0.1 to 0 along half a cosine (`optim.cosine_adam`) so that each run ends close to the bottom of its
+# valley; section 3 shows the difference and how close.
 
 # %% tags=["launch"]
 # Colab only: the course is not published yet, so this cell fetches and installs nothing. Without
@@ -133,8 +133,8 @@ print("photo:", tuple(photo.shape), f"pixels in [{photo.min():.2f}, {photo.max()
 # average pooling; `global_pool` is its average over positions (the 1280 numbers usually called the image's
 # *embedding*); `classifier` gives the 1000 logits. **What to look for:** the spatial grid shrinks (stride 4 → 32)
 # while the number of channels grows, and the last two codes have no grid at all. The last column compares the code's
-# size with the photo's (3·H·W numbers): every code is smaller than the photo — half of it at `blocks.1`, 2 % for the
-# pooled vector — so each layer *must* drop something. The question is what.
+# size with the photo's (3·H·W numbers): every code is smaller than the photo — half of it at `blocks.1`, under 3 %
+# for the pooled vector — so each layer *must* drop something. The question is what.
 
 # %%
 n_pixels = photo.numel()
@@ -197,11 +197,11 @@ image_grid([photo] + [recons[layer] for layer in LAYERS],
 # The feature error of every run above, recorded every 10 steps (`optim.FeatureErrorTrace`), and two more runs at
 # `blocks.3`: the recipe this notebook used before, **Adam with a constant step** of 0.05 for 200 steps (and
 # $\lambda_{TV} = 30$, the same as here), and the course's recipe run **twice as long**. **What to look for:** the
-# constant step (dashed red) stops improving after about 150 steps and wobbles between 0.26 and 0.30 — the "0.25 at every
-# depth" this notebook used to report was that floor. With the falling step, every layer keeps descending while the
-# step shrinks and flattens in the last sixth of its run; the deep codes (`conv_head`, `classifier`) sit near 1 for
-# the first hundred steps, where the step is still too large, then drop. At `blocks.3` the falling step ends at about
-# half the constant step's error (checked). Twice the steps (dotted) lower it by another quarter (checked: less than
+# constant step (dashed red) stops improving after about 150 steps and wobbles between 0.26 and 0.30. With the
+# falling step, every layer keeps descending while the step shrinks and flattens in the last sixth of its run; the
+# deep codes (`conv_head`, `classifier`) stay between about 0.85 and 1 for the first hundred steps or more, while the
+# step is still large, then drop. At `blocks.3` the falling step ends at about half the constant step's error
+# (checked). Twice the steps (dotted) lower it by another quarter (checked: less than
 # 30 %) and move the image by much less than its distance to the photo (checked): the run is close to its minimum,
 # not exactly at it.
 
@@ -274,11 +274,11 @@ image_grid([photo, recons["blocks.1"], swap_recons["blocks.1"], recons["conv_hea
 # unrelated photos reach — the layout correlation of the cat with each of the other 83 photos of the collection
 # (the grey band holds 95 % of them). **What to look for:** the pixel error crosses the flat-colour yardstick
 # between `blocks.3` and `blocks.5` while the feature error stays between about 0.08 and 0.15 at every depth: the
-# fit to the code is equally good everywhere; what changes is how much of the image the code pins down. The layout
+# fit to the code is about as good everywhere; what changes is how much of the image the code pins down. The layout
 # correlation falls from 0.98 at `blocks.1` through 0.71 (`blocks.3`) and 0.42 (`blocks.5`) into the band of
-# unrelated photos from `conv_head` on (checked for the first three codes, and for the last three). At 128 px,
-# `conv_head` is a 4×4 grid whose every cell sees the whole image, so it keeps almost no *where*; the pooled vector and
-# the logits have no positions left at all.
+# unrelated photos from `conv_head` on (checked for the first three codes, and for the last three). The grid alone
+# does not explain the drop: at 128 px `conv_head` has the same 4×4 grid as `blocks.5` (layout 0.42), yet its
+# reconstruction keeps almost no *where*; the pooled vector and the logits have no positions left at all.
 
 # %%
 gallery = {name: square(images.load_image(name)) for name in images.sample_image_names()}
@@ -350,9 +350,9 @@ image_grid([face, *face_recons.values()],
 # - **Spatial codes give the picture back.** Anyone holding a `blocks.3` code and the public model holds a
 #   recognisable portrait after a few seconds of gradient descent.
 # - **Pooled embeddings keep the content.** The 1280 numbers forget where things are, not what they are: the
-#   class of the photo, its textures and colours. An embedding *trained* to keep identity (a face-recognition
-#   network's) keeps exactly what identifies the person, and can be matched against other photos of them without
-#   any inversion.
+#   photo's class survives (here *military uniform*), its colours do not. An embedding *trained* to keep identity
+#   (a face-recognition network's) keeps exactly what identifies the person, and can be matched against other
+#   photos of them without any inversion.
 # - **Stronger inverters see more.** A decoder network trained to invert a layer (Dosovitskiy & Brox 2016)
 #   recovers far more from deep codes than this per-image optimization with a TV prior. Treat codes and embeddings
 #   as personal data.
@@ -380,8 +380,8 @@ explorer
 # - An inversion is an **optimization**, not a formula: we search for *an* image with the given code, and when
 #   many exist, the prior (here TV) picks one. The result shows what the layer is *invariant* to.
 # - Let the optimizer settle before reading the picture: with a constant Adam step the feature error wobbles at a
-#   level the step size sets; with a falling step it ends at the bottom of its valley, and what is left is the
-#   prior's trade-off, which moves with $\lambda_{TV}$.
+#   level the step size sets; with a falling step it ends close to the bottom of its valley (twice the steps still
+#   gain about a quarter), and what is left is mostly the prior's trade-off, which moves with $\lambda_{TV}$.
 # - The prior needs a weight per layer, rising with depth (here 3 → 100, as 1 → 100 in Mahendran & Vedaldi):
 #   shallow codes need little help, deep ones need a lot.
 # - Shallow codes keep almost everything; deeper ones keep the parts and, down to `blocks.5`, roughly where they

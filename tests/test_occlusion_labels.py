@@ -103,6 +103,17 @@ def test_delta_overlay_is_centred_at_zero_on_the_shared_scale():
         delta_overlay(img, delta, limit=float("nan"))
 
 
+def test_delta_overlay_draws_a_colour_photo_in_grey():
+    photo = np.zeros((6, 6, 3))
+    photo[..., 0] = 1.0  # pure red: drawn in colour it would read as Δp > 0
+    fig, axes = plt.subplots(1, 2)
+    delta_overlay(photo, torch.zeros(6, 6), ax=axes[0])
+    delta_overlay(photo, torch.zeros(6, 6), ax=axes[1], grey=False)
+    underlay = axes[0].images[0].get_array()
+    assert underlay.ndim == 2 and np.allclose(underlay, 0.299)
+    assert axes[1].images[0].get_array().shape == (6, 6, 3)
+
+
 def test_heatmap_overlay_marks_a_value_on_its_colorbar():
     fig = heatmap_overlay(np.zeros((4, 4)), torch.rand(4, 4), vmin=0, vmax=1, mark=0.3, cmap="viridis")
     bar_ax = fig.axes[-1]
